@@ -1,0 +1,72 @@
+using System.CommandLine;
+using AiShell.Pipeline.Configuration;
+
+namespace AiShell.Cli;
+
+/// <summary>
+/// <c>aishell config set|get|list</c> on the exporter's config file. A bad key or value exits 2 and
+/// leaves the file untouched.
+/// </summary>
+internal static class ConfigCommands
+{
+    public static Command Create()
+    {
+        var command = new Command("config", "Read and change the exporter configuration.");
+        command.Subcommands.Add(Set());
+        command.Subcommands.Add(Get());
+        command.Subcommands.Add(List());
+        return command;
+    }
+
+    private static Command Set()
+    {
+        Option<string?> config = CliOptions.Config();
+        var key = new Argument<string>("key") { Description = "e.g. prometheus.port (integrations.prometheus.port is an alias)" };
+        var value = new Argument<string>("value") { Description = "The new value." };
+        var command = new Command("set", "Set a key in the config file.") { key, value, config };
+        command.SetAction(result => Run(() =>
+        {
+            (string path, _) = ConfigLoader.Resolve(result.GetValue(config));
+            string k = result.GetValue(key)!;
+            ConfigEditor.Set(path, k, result.GetValue(value)!);
+            Console.WriteLine($"✓ {ConfigKeys.Canonical(k)} = {ConfigEditor.Get(path, k)} ({path})");
+        }));
+        return command;
+    }
+
+    private static Command Get()
+    {
+        Option<string?> config = CliOptions.Config();
+        var key = new Argument<string>("key") { Description = "e.g. prometheus.collect_interval" };
+        var command = new Command("get", "Print a key's effective value.") { key, config };
+        command.SetAction(result => Run(() => Console.WriteLine(ConfigEditor.Get(result.GetValue(config), result.GetValue(key)!))));
+        return command;
+    }
+
+    private static Command List()
+    {
+        Option<string?> config = CliOptions.Config();
+        var command = new Command("list", "Print every key with its effective value.") { config };
+        command.SetAction(result => Run(() => Console.Write(ConfigEditor.List(result.GetValue(config)))));
+        return command;
+    }
+
+    private static int Run(Action action)
+    {
+        try
+        {
+            action();
+            return 0;
+        }
+        catch (ConfigException ex)
+        {
+            Console.Error.WriteLine($"✗ {ex.Message}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"✗ {ex.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace AiShell.Cli;
+
+/// <summary><c>aishell prometheus ...</c></summary>
+internal static class PrometheusCommands
+{
+    public static Command Create()
+    {
+        var prometheus = new Command("prometheus", "Run and inspect the Prometheus exporter.");
+        prometheus.Subcommands.Add(PrometheusStartCommand.Create());
+        prometheus.Subcommands.Add(PrometheusStatusCommand.Create());
+        return prometheus;
+    }
+}

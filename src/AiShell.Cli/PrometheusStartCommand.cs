@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using AiShell.Pipeline.Configuration;
+
+namespace AiShell.Cli;
+
+/// <summary>
+/// <c>aishell prometheus start [--config FILE] [--port N] [--host H] [--path P]</c>: runs in the
+/// foreground until SIGINT or SIGTERM, then stops cleanly with exit code 0.
+/// </summary>
+internal static class PrometheusStartCommand
+{
+    public static Command Create()
+    {
+        Option<string?> config = CliOptions.Config();
+        Option<int?> port = CliOptions.Port("Port to listen on (overrides prometheus.port; 0 picks a free port).");
+        Option<string?> host = CliOptions.Host("Address to bind (overrides prometheus.host).");
+        var path = new Option<string?>("--path") { Description = "Metrics path (overrides prometheus.path)." };
+        var command = new Command("start", "Start the metrics exporter in the foreground.") { config, port, host, path };
+        command.SetAction((result, _) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host), result.GetValue(path)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? configPath, int? port, string? host, string? path)
+    {
+        ExporterConfig config;
+        try
+        {
+            config = ConfigLoader.Load(configPath);
+            ApplyOverrides(config, port, host, path);
+        }
+        catch (ConfigException ex)
+        {
+            await Console.Error.WriteLineAsync($"✗ {ex.Message}");
+            return 2;
+        }
+
+        if (!config.Enabled)
+        {
+            await Console.Error.WriteLineAsync($"✗ prometheus.enabled is false in {config.Source}: nothing to start");
+            return 1;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        ExporterRuntime runtime;
+        try
+        {
+            runtime = await ExporterRuntime.StartAsync(config, stop.Token);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"✗ cannot listen on {config.Host}:{config.Port}: {ex.GetBaseException().Message}");
+            return 1;
+        }
+
+        await using (runtime)
+        {
+            Console.WriteLine("✓ Prometheus exporter started");
+            Console.WriteLine($"✓ Metrics endpoint: http://{CliOptions.DisplayHost(config.Host)}:{runtime.Server.Port}{config.Path}");
+            await WaitForFirstFoldAsync(runtime, stop.Token);
+            Console.WriteLine("✓ Ready for scraping");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // SIGINT / SIGTERM: fall through to the orderly stop below.
+            }
+        }
+
+        Console.WriteLine("✓ Prometheus exporter stopped");
+        return 0;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // we exit on our own, with code 0, after stopping in order
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>"Ready" means the first collection is folded; bounded so a stuck source cannot hide the line.</summary>
+    private static async Task WaitForFirstFoldAsync(ExporterRuntime runtime, CancellationToken cancellationToken)
+    {
+        long deadline = Environment.TickCount64 + 10_000;
+        while (!runtime.Pipeline.Status.Ready && Environment.TickCount64 < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(5, CancellationToken.None);
+        }
+    }
+
+    private static void ApplyOverrides(ExporterConfig config, int? port, string? host, string? path)
+    {
+        if (port is { } p)
+        {
+            config.Port = p is >= 0 and <= 65535 ? p : throw new ConfigException($"--port: {p} is out of range 0-65535");
+        }
+
+        if (host is not null)
+        {
+            Override(config, "prometheus.host", host, "--host");
+        }
+
+        if (path is not null)
+        {
+            Override(config, "prometheus.path", path, "--path");
+        }
+    }
+
+    private static void Override(ExporterConfig config, string key, string value, string option)
+    {
+        string? reason = ConfigKeys.Find(key)!.ApplyText(config, value);
+        if (reason is not null)
+        {
+            throw new ConfigException($"{option}: {reason}");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace AiShell.Pipeline.Actors;
+
+/// <summary>
+/// The ActorSystem's configuration as a HOCON string. Under Native AOT the default config lookup
+/// fails at run time, so the system is always created from this text.
+/// </summary>
+internal static class AkkaSettings
+{
+    public const string Hocon = """
+        akka {
+          loglevel = WARNING
+          stdout-loglevel = WARNING
+          log-dead-letters = 0
+          log-dead-letters-during-shutdown = off
+          log-config-on-start = off
+          actor {
+            # Aggregators drain many batches per message; a higher throughput keeps them on their thread.
+            default-dispatcher.throughput = 64
+          }
+          coordinated-shutdown {
+            # The CLI owns SIGINT/SIGTERM and stops the pipeline itself, in order.
+            run-by-clr-shutdown-hook = off
+            exit-clr = off
+          }
+        }
+        """;
+}

@@ -1,0 +1,28 @@
+using AiShell.Pipeline.Metrics;
+
+namespace AiShell.Pipeline.Actors;
+
+/// <summary>
+/// A collector's own series. Written directly (not through the channels) by its actor and its
+/// supervisor, on different threads, hence the atomic operations.
+/// </summary>
+internal sealed class CollectorSelfMetrics
+{
+    public CollectorSelfMetrics(MetricRegistry registry, string collector, string database)
+    {
+        Up = registry.Register(MetricCatalog.CollectorUp).WithLabels(PipelineStatus.SourceName(collector, database));
+        Errors = registry.Register(MetricCatalog.CollectorErrorsTotal).WithLabels(PipelineStatus.SourceName(collector, database));
+        Duration = registry.Register(MetricCatalog.CollectorDurationSeconds).WithLabels(collector, database);
+        LastSuccess = registry.Register(MetricCatalog.CollectorLastSuccess).WithLabels(collector, database);
+        Errors.Set(0);
+        Up.Set(0);
+    }
+
+    public Series Up { get; }
+
+    public Series Errors { get; }
+
+    public Series Duration { get; }
+
+    public Series LastSuccess { get; }
+}

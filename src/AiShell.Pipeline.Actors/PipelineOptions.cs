@@ -1,0 +1,40 @@
+namespace AiShell.Pipeline.Actors;
+
+public sealed class PipelineOptions
+{
+    /// <summary>Aggregator shards, each a single writer over its series. Default: one per core, at least 2.</summary>
+    public int Shards { get; init; } = Math.Max(2, Environment.ProcessorCount);
+
+    /// <summary>
+    /// Batches (not samples) each shard's channel holds. Full mode is Wait: a producer whose batch does
+    /// not fit waits, so nothing accepted is dropped; a collector that is still waiting when its next
+    /// tick comes skips that tick.
+    /// </summary>
+    public int ChannelCapacity { get; init; } = 1024;
+
+    public TimeSpan CollectInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Most time one collector run may take before it counts as failed.</summary>
+    public TimeSpan? CollectTimeout { get; init; }
+
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    internal TimeSpan EffectiveTimeout => CollectTimeout ?? CollectInterval;
+
+    /// <summary>min * 2^(failures-1), capped at max, with up to 20% jitter so restarts do not align.</summary>
+    internal TimeSpan Backoff(int consecutiveFailures)
+    {
+        if (consecutiveFailures <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        double seconds = MinBackoff.TotalSeconds * Math.Pow(2, Math.Min(consecutiveFailures - 1, 30));
+        seconds = Math.Min(seconds, MaxBackoff.TotalSeconds);
+        return TimeSpan.FromSeconds(seconds * (1 + (Random.Shared.NextDouble() * 0.2)));
+    }
+}

@@ -1,0 +1,229 @@
+using AiShell.Pipeline.Metrics.Internal;
+using YamlDotNet.RepresentationModel;
+
+namespace AiShell.Pipeline.Configuration;
+
+/// <summary>
+/// The one table of config keys: the file loader, <c>config set/get/list</c> and the README's
+/// config reference all read it. <c>integrations.prometheus.*</c> is accepted as an alias of
+/// <c>prometheus.*</c> (the seed's <c>aishell config set integrations.prometheus.port 9090</c>).
+/// </summary>
+public static class ConfigKeys
+{
+    public const string LabelsPrefix = "prometheus.labels.";
+    public const string BucketsPrefix = "prometheus.buckets.";
+    private const string AliasPrefix = "integrations.";
+
+    public static IReadOnlyList<ConfigKey> Fixed { get; } =
+    [
+        new("prometheus.enabled", ConfigValueKind.Bool, "Serve metrics at all (false: `prometheus start` refuses to run).",
+            Bool((c, v) => c.Enabled = v), c => Lower(c.Enabled)),
+        new("prometheus.port", ConfigValueKind.Integer, "TCP port of the HTTP endpoint (1-65535). Default 9090.",
+            Int(1, 65535, (c, v) => c.Port = v), c => c.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.host", ConfigValueKind.Text, "Address to bind. Default 0.0.0.0 (all IPv4 interfaces).",
+            Text(ValidateHost, (c, v) => c.Host = v), c => c.Host),
+        new("prometheus.path", ConfigValueKind.Text, "Path of the metrics endpoint. Default /metrics.",
+            Text(ValidatePath, (c, v) => c.Path = v), c => c.Path),
+        new("prometheus.collect_interval", ConfigValueKind.Duration,
+            "Seconds between collector runs (a number, or 500ms / 15s / 2m). Default 15.",
+            Duration((c, v) => c.CollectInterval = v), c => Scalars.Format(c.CollectInterval)),
+        new("prometheus.prefix", ConfigValueKind.Text, "Prefix of every metric name. Default aishell.",
+            Text(v => NameRules.IsValidMetricName(v) && !v.Contains(':', StringComparison.Ordinal) ? null
+                : "must match [a-zA-Z_][a-zA-Z0-9_]*", (c, v) => c.Prefix = v), c => c.Prefix),
+        new("prometheus.metrics.queries", ConfigValueKind.Bool, "Export query metrics.",
+            Bool((c, v) => c.MetricsQueries = v), c => Lower(c.MetricsQueries)),
+        new("prometheus.metrics.connections", ConfigValueKind.Bool, "Export connection metrics.",
+            Bool((c, v) => c.MetricsConnections = v), c => Lower(c.MetricsConnections)),
+        new("prometheus.metrics.performance", ConfigValueKind.Bool, "Export performance metrics (cache, sizes).",
+            Bool((c, v) => c.MetricsPerformance = v), c => Lower(c.MetricsPerformance)),
+        new("prometheus.metrics.system", ConfigValueKind.Bool, "Export host metrics (CPU, memory, disk, network).",
+            Bool((c, v) => c.MetricsSystem = v), c => Lower(c.MetricsSystem)),
+        new("prometheus.metrics.custom", ConfigValueKind.Bool, "Export the metrics declared in custom_metrics.",
+            Bool((c, v) => c.MetricsCustom = v), c => Lower(c.MetricsCustom)),
+        new("prometheus.labels.limit", ConfigValueKind.Integer,
+            "Reserved key under labels: the most distinct label sets per family (1-1000000). Default 10000.",
+            Int(1, 1_000_000, (c, v) => c.LabelLimit = v), c => c.LabelLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.drop_labels", ConfigValueKind.NameList,
+            "Label names removed before folding: a list, or a comma-separated string (\"user_id,session_id\").",
+            ApplyDropLabels, c => "[" + string.Join(", ", c.DropLabels) + "]"),
+        new("prometheus.custom_metrics", ConfigValueKind.Structured,
+            "User-defined metrics: a list of {name, type: counter|gauge|histogram, help, labels: [..], buckets: [..]}.",
+            CustomMetricsParser.Apply, CustomMetricsParser.Show),
+    ];
+
+    /// <summary>Maps an alias to its canonical path.</summary>
+    public static string Canonical(string path) =>
+        path.StartsWith(AliasPrefix + "prometheus.", StringComparison.Ordinal) ? path[AliasPrefix.Length..] : path;
+
+    /// <summary>Finds a key, including the open families <c>prometheus.labels.NAME</c> and <c>prometheus.buckets.NAME</c>.</summary>
+    public static ConfigKey? Find(string path)
+    {
+        path = Canonical(path);
+        foreach (ConfigKey key in Fixed)
+        {
+            if (key.Path == path)
+            {
+                return key;
+            }
+        }
+
+        if (path.StartsWith(LabelsPrefix, StringComparison.Ordinal))
+        {
+            string name = path[LabelsPrefix.Length..];
+            return NameRules.IsValidLabelName(name) ? ConstantLabel(name) : null;
+        }
+
+        if (path.StartsWith(BucketsPrefix, StringComparison.Ordinal))
+        {
+            string name = path[BucketsPrefix.Length..];
+            return NameRules.IsValidLabelName(name) ? BucketSet(name) : null;
+        }
+
+        return null;
+    }
+
+    private static ConfigKey ConstantLabel(string name) => new(LabelsPrefix + name, ConfigValueKind.Text,
+        "Constant label added to every series.",
+        Text(_ => null, (c, v) =>
+        {
+            c.ConstantLabels.RemoveAll(kv => kv.Key == name);
+            c.ConstantLabels.Add(new(name, v));
+        }),
+        c => c.ConstantLabels.Find(kv => kv.Key == name).Value ?? "");
+
+    private static ConfigKey BucketSet(string name) => new(BucketsPrefix + name, ConfigValueKind.NumberList,
+        "Histogram bucket upper bounds, strictly increasing.",
+        (c, node) =>
+        {
+            string? error = ReadNumbers(node, out double[] bounds);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            for (int i = 0; i < bounds.Length; i++)
+            {
+                if (i > 0 && bounds[i] <= bounds[i - 1])
+                {
+                    return "bucket bounds must be strictly increasing";
+                }
+            }
+
+            if (bounds.Length == 0)
+            {
+                return "needs at least one bucket bound";
+            }
+
+            c.Buckets[name] = bounds;
+            return null;
+        },
+        c => c.Buckets.TryGetValue(name, out double[]? b) ? "[" + string.Join(", ", b.Select(Scalars.Format)) + "]" : "");
+
+    internal static string? ReadNumbers(YamlNode node, out double[] numbers)
+    {
+        numbers = [];
+        if (node is not YamlSequenceNode sequence)
+        {
+            return "must be a list of numbers, e.g. [0.01, 0.1, 1]";
+        }
+
+        var list = new List<double>();
+        foreach (YamlNode item in sequence)
+        {
+            if (item is not YamlScalarNode { Value: { } text } || !Scalars.TryDouble(text, out double n))
+            {
+                return $"'{Describe(item)}' is not a number";
+            }
+
+            list.Add(n);
+        }
+
+        numbers = [.. list];
+        return null;
+    }
+
+    private static string? ApplyDropLabels(ExporterConfig config, YamlNode node)
+    {
+        var names = new List<string>();
+        if (node is YamlScalarNode { Value: { } text })
+        {
+            names.AddRange(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        else if (node is YamlSequenceNode sequence)
+        {
+            foreach (YamlNode item in sequence)
+            {
+                names.Add(item is YamlScalarNode { Value: { } v } ? v : "");
+            }
+        }
+        else
+        {
+            return "must be a list of label names or a comma-separated string";
+        }
+
+        foreach (string name in names)
+        {
+            if (!NameRules.IsValidLabelName(name))
+            {
+                return $"'{name}' is not a valid label name";
+            }
+        }
+
+        config.DropLabels.Clear();
+        config.DropLabels.AddRange(names);
+        return null;
+    }
+
+    private static string? ValidateHost(string host) =>
+        host.Length == 0 || host.Any(char.IsWhiteSpace) ? "must be a host name or IP address" : null;
+
+    private static string? ValidatePath(string path) =>
+        !path.StartsWith('/') || path.Any(char.IsWhiteSpace) || path.Contains('?', StringComparison.Ordinal)
+            ? "must start with '/' and contain no spaces or query string"
+            : path is "/healthz" or "/ready" || path.StartsWith("/api/", StringComparison.Ordinal)
+                ? "is reserved for the exporter's own endpoints"
+                : null;
+
+    private static Func<ExporterConfig, YamlNode, string?> Bool(Action<ExporterConfig, bool> set) => (c, node) =>
+        node is YamlScalarNode { Value: { } t } && Scalars.TryBool(t, out bool v) ? Do(() => set(c, v))
+            : $"'{Describe(node)}' is not a boolean (true/false)";
+
+    private static Func<ExporterConfig, YamlNode, string?> Int(int min, int max, Action<ExporterConfig, int> set) => (c, node) =>
+        node is YamlScalarNode { Value: { } t } && Scalars.TryInt(t, out int v)
+            ? v >= min && v <= max ? Do(() => set(c, v)) : $"{v} is out of range {min}-{max}"
+            : $"'{Describe(node)}' is not a whole number";
+
+    private static Func<ExporterConfig, YamlNode, string?> Duration(Action<ExporterConfig, TimeSpan> set) => (c, node) =>
+        node is YamlScalarNode { Value: { } t } && Scalars.TryDuration(t, out TimeSpan v)
+            ? v >= TimeSpan.FromMilliseconds(100) && v <= TimeSpan.FromDays(1) ? Do(() => set(c, v))
+                : $"{Scalars.Format(v)}s is out of range (0.1s to 1 day)"
+            : $"'{Describe(node)}' is not a number of seconds (e.g. 15, 15s, 500ms)";
+
+    private static Func<ExporterConfig, YamlNode, string?> Text(Func<string, string?> validate, Action<ExporterConfig, string> set) =>
+        (c, node) =>
+        {
+            if (node is not YamlScalarNode { Value: { } t })
+            {
+                return "must be a single value";
+            }
+
+            string? error = validate(t);
+            return error is null ? Do(() => set(c, t)) : $"'{t}' {error}";
+        };
+
+    private static string? Do(Action action)
+    {
+        action();
+        return null;
+    }
+
+    private static string Lower(bool value) => value ? "true" : "false";
+
+    internal static string Describe(YamlNode node) => node switch
+    {
+        YamlScalarNode s => s.Value ?? "",
+        YamlSequenceNode => "(a list)",
+        YamlMappingNode => "(a mapping)",
+        _ => "?",
+    };
+}

@@ -1,0 +1,166 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace AiShell.Pipeline.Configuration;
+
+/// <summary>
+/// Finds and reads the config: <c>--config FILE</c>, else <c>$AISHELL_CONFIG</c>, else
+/// <c>~/.aishell/config/prometheus.yaml</c>; when none exists the defaults apply. Every unknown key
+/// and bad value is reported with file, line, key and reason.
+/// </summary>
+public static class ConfigLoader
+{
+    public const string EnvironmentVariable = "AISHELL_CONFIG";
+
+    public static string DefaultPath =>
+        System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aishell", "config", "prometheus.yaml");
+
+    /// <summary>The file a command should read or edit, and whether the user named it explicitly.</summary>
+    public static (string Path, bool Explicit) Resolve(string? cliPath)
+    {
+        if (!string.IsNullOrWhiteSpace(cliPath))
+        {
+            return (System.IO.Path.GetFullPath(cliPath), true);
+        }
+
+        string? env = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        return !string.IsNullOrWhiteSpace(env) ? (System.IO.Path.GetFullPath(env), true) : (DefaultPath, false);
+    }
+
+    /// <summary>
+    /// Loads the config. A file named explicitly must exist; the default path may be absent, in which
+    /// case the embedded defaults are used.
+    /// </summary>
+    public static ExporterConfig Load(string? cliPath)
+    {
+        (string path, bool isExplicit) = Resolve(cliPath);
+        if (!File.Exists(path))
+        {
+            return isExplicit ? throw new ConfigException($"{path}: config file not found") : new ExporterConfig();
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot read config file: {ex.Message}", ex);
+        }
+
+        return Parse(text, path);
+    }
+
+    public static ExporterConfig Parse(string yaml, string source)
+    {
+        YamlMappingNode? root = ParseDocument(yaml, source);
+        var config = new ExporterConfig { Source = source };
+        if (root is null)
+        {
+            return config;
+        }
+
+        var errors = new List<ConfigError>();
+        YamlMappingNode? section = FindSection(root, source, errors);
+        if (section is not null)
+        {
+            Walk(section, "prometheus", config, source, errors);
+        }
+
+        return errors.Count > 0 ? throw new ConfigException(errors) : config;
+    }
+
+    /// <summary>The document's root mapping, or null for an empty file.</summary>
+    internal static YamlMappingNode? ParseDocument(string yaml, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            throw new ConfigException([new ConfigError(source, "(syntax)", ex.Message, ex.Start.Line)]);
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            return null;
+        }
+
+        return stream.Documents[0].RootNode switch
+        {
+            YamlMappingNode map => map,
+            YamlScalarNode { Value: null or "" } => null,
+            var other => throw new ConfigException([new ConfigError(source, "(root)", "must be a mapping with a 'prometheus:' section", other.Start.Line)]),
+        };
+    }
+
+    private static YamlMappingNode? FindSection(YamlMappingNode root, string source, List<ConfigError> errors)
+    {
+        YamlMappingNode? section = null;
+        foreach ((YamlNode keyNode, YamlNode value) in root.Children)
+        {
+            string key = ConfigKeys.Describe(keyNode);
+            YamlNode? candidate = key switch
+            {
+                "prometheus" => value,
+                "integrations" when value is YamlMappingNode integrations
+                    && integrations.Children.TryGetValue(new YamlScalarNode("prometheus"), out YamlNode? inner) => inner,
+                _ => null,
+            };
+
+            if (candidate is null)
+            {
+                errors.Add(new ConfigError(source, key, "unknown key (expected 'prometheus:')", keyNode.Start.Line));
+                continue;
+            }
+
+            if (section is not null)
+            {
+                errors.Add(new ConfigError(source, key, "the prometheus section is given twice", keyNode.Start.Line));
+                continue;
+            }
+
+            if (candidate is YamlMappingNode map)
+            {
+                section = map;
+            }
+            else if (candidate is not YamlScalarNode { Value: null or "" })
+            {
+                errors.Add(new ConfigError(source, "prometheus", "must be a mapping", candidate.Start.Line));
+            }
+        }
+
+        return section;
+    }
+
+    private static void Walk(YamlMappingNode map, string prefix, ExporterConfig config, string source, List<ConfigError> errors)
+    {
+        foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+        {
+            string path = prefix + "." + ConfigKeys.Describe(keyNode);
+            ConfigKey? key = ConfigKeys.Find(path);
+            if (key is null)
+            {
+                if (value is YamlMappingNode nested && path is "prometheus.metrics" or "prometheus.labels" or "prometheus.buckets")
+                {
+                    Walk(nested, path, config, source, errors);
+                }
+                else
+                {
+                    errors.Add(new ConfigError(source, path, "unknown key", keyNode.Start.Line));
+                }
+
+                continue;
+            }
+
+            string? reason = key.Apply(config, value);
+            if (reason is not null)
+            {
+                errors.Add(new ConfigError(source, path, reason, value.Start.Line));
+            }
+        }
+    }
+}

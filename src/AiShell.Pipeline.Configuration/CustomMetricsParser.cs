@@ -1,0 +1,129 @@
+using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Internal;
+using YamlDotNet.RepresentationModel;
+
+namespace AiShell.Pipeline.Configuration;
+
+/// <summary>Reads <c>prometheus.custom_metrics</c>: a list of metric declarations.</summary>
+internal static class CustomMetricsParser
+{
+    private static readonly string[] Fields = ["name", "type", "help", "labels", "buckets"];
+
+    public static string? Apply(ExporterConfig config, YamlNode node)
+    {
+        if (node is not YamlSequenceNode sequence)
+        {
+            return "must be a list of {name, type, help, labels}";
+        }
+
+        var parsed = new List<CustomMetricConfig>();
+        int index = 0;
+        foreach (YamlNode item in sequence)
+        {
+            string? error = ParseOne(item, out CustomMetricConfig? metric);
+            if (error is not null)
+            {
+                return $"entry {index}: {error}";
+            }
+
+            if (parsed.Exists(m => m.Name == metric!.Name))
+            {
+                return $"entry {index}: '{metric!.Name}' is declared twice";
+            }
+
+            parsed.Add(metric!);
+            index++;
+        }
+
+        config.CustomMetrics.Clear();
+        config.CustomMetrics.AddRange(parsed);
+        return null;
+    }
+
+    public static string Show(ExporterConfig config) =>
+        config.CustomMetrics.Count == 0 ? "[]"
+            : string.Join("\n", config.CustomMetrics.Select(m =>
+                $"- {m.Name} ({m.Type.ToString().ToLowerInvariant()}, labels: [{string.Join(", ", m.Labels)}])"));
+
+    private static string? ParseOne(YamlNode item, out CustomMetricConfig? metric)
+    {
+        metric = null;
+        if (item is not YamlMappingNode map)
+        {
+            return "must be a mapping with name, type, help and labels";
+        }
+
+        foreach (YamlNode key in map.Children.Keys)
+        {
+            string k = ConfigKeys.Describe(key);
+            if (Array.IndexOf(Fields, k) < 0)
+            {
+                return $"unknown field '{k}' (expected {string.Join(", ", Fields)})";
+            }
+        }
+
+        string name = Scalar(map, "name") ?? "";
+        if (!NameRules.IsValidMetricName(name) || name.Contains(':', StringComparison.Ordinal))
+        {
+            return $"name '{name}' is not a valid metric name";
+        }
+
+        MetricType type;
+        switch (Scalar(map, "type"))
+        {
+            case "counter": type = MetricType.Counter; break;
+            case "gauge": type = MetricType.Gauge; break;
+            case "histogram": type = MetricType.Histogram; break;
+            case var other: return $"'{name}': type '{other}' is not counter, gauge or histogram";
+        }
+
+        string help = Scalar(map, "help") ?? "";
+        if (help.Length == 0)
+        {
+            return $"'{name}': help is required";
+        }
+
+        var labels = new List<string>();
+        if (map.Children.TryGetValue(new YamlScalarNode("labels"), out YamlNode? labelNode))
+        {
+            if (labelNode is not YamlSequenceNode labelSeq)
+            {
+                return $"'{name}': labels must be a list of label names";
+            }
+
+            foreach (YamlNode l in labelSeq)
+            {
+                string label = ConfigKeys.Describe(l);
+                if (!NameRules.IsValidLabelName(label) || (type == MetricType.Histogram && label == "le") || labels.Contains(label))
+                {
+                    return $"'{name}': '{label}' is not a usable label name";
+                }
+
+                labels.Add(label);
+            }
+        }
+
+        double[]? buckets = null;
+        if (map.Children.TryGetValue(new YamlScalarNode("buckets"), out YamlNode? bucketNode))
+        {
+            if (type != MetricType.Histogram)
+            {
+                return $"'{name}': buckets apply to histograms only";
+            }
+
+            string? error = ConfigKeys.ReadNumbers(bucketNode, out double[] bounds);
+            if (error is not null)
+            {
+                return $"'{name}': buckets {error}";
+            }
+
+            buckets = bounds;
+        }
+
+        metric = new CustomMetricConfig(name, type, help, [.. labels], buckets);
+        return null;
+    }
+
+    private static string? Scalar(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? v) && v is YamlScalarNode s ? s.Value : null;
+}

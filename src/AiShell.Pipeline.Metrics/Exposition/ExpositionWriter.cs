@@ -1,0 +1,92 @@
+namespace AiShell.Pipeline.Metrics.Exposition;
+
+/// <summary>
+/// Serializes a registry into a <see cref="ScrapeBuffer"/>. Every name, label set and <c>le</c> value
+/// was encoded at registration, so a line is a copy of a prefix, a number and a newline; nothing here
+/// allocates once the buffer is large enough.
+/// </summary>
+public static class ExpositionWriter
+{
+    public static void Write(ScrapeBuffer buffer, MetricRegistry registry, ExpositionFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentNullException.ThrowIfNull(registry);
+        foreach (MetricFamily family in registry.Families)
+        {
+            WriteFamily(buffer, family, format);
+        }
+
+        if (format == ExpositionFormat.OpenMetrics)
+        {
+            buffer.Write("# EOF\n"u8);
+        }
+    }
+
+    public static void WriteFamily(ScrapeBuffer buffer, MetricFamily family, ExpositionFormat format)
+    {
+        ReadOnlySpan<Series> series = family.SeriesSnapshot();
+        if (series.IsEmpty)
+        {
+            return;
+        }
+
+        buffer.Write(format == ExpositionFormat.OpenMetrics ? family.HeaderOpenMetrics : family.HeaderText);
+        if (family.Type == MetricType.Histogram)
+        {
+            byte[][] le = family.BucketLabels;
+            foreach (Series s in series)
+            {
+                WriteHistogram(buffer, s, le);
+            }
+        }
+        else
+        {
+            foreach (Series s in series)
+            {
+                WriteLine(buffer, s.SamplePrefix, s.Value);
+            }
+        }
+    }
+
+    private static void WriteHistogram(ScrapeBuffer buffer, Series s, byte[][] le)
+    {
+        long cumulative = 0;
+        for (int i = 0; i < le.Length; i++)
+        {
+            cumulative += s.BucketCount(i);
+            byte[] prefix = s.SamplePrefix;
+            byte[] bound = le[i];
+            Span<byte> span = buffer.GetSpan(prefix.Length + bound.Length + NumberFormatter.MaxLength + 1);
+            prefix.CopyTo(span);
+            int at = prefix.Length;
+            bound.CopyTo(span[at..]);
+            at += bound.Length;
+            at += NumberFormatter.Write(span[at..], cumulative);
+            span[at++] = (byte)'\n';
+            buffer.Advance(at);
+        }
+
+        WriteLine(buffer, s.SumPrefix!, s.Sum);
+        WriteLine(buffer, s.CountPrefix!, cumulative);
+    }
+
+    private static void WriteLine(ScrapeBuffer buffer, byte[] prefix, double value)
+    {
+        Span<byte> span = buffer.GetSpan(prefix.Length + NumberFormatter.MaxLength + 1);
+        prefix.CopyTo(span);
+        int at = prefix.Length;
+        at += NumberFormatter.Write(span[at..], value);
+        span[at++] = (byte)'\n';
+        buffer.Advance(at);
+    }
+
+    private static void WriteLine(ScrapeBuffer buffer, byte[] prefix, long value)
+    {
+        Span<byte> span = buffer.GetSpan(prefix.Length + NumberFormatter.MaxLength + 1);
+        prefix.CopyTo(span);
+        int at = prefix.Length;
+        at += NumberFormatter.Write(span[at..], value);
+        span[at++] = (byte)'\n';
+        buffer.Advance(at);
+    }
+}

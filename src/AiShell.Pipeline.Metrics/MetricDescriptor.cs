@@ -1,0 +1,24 @@
+namespace AiShell.Pipeline.Metrics;
+
+/// <summary>
+/// What a metric family is: its name without the configured prefix (<c>query_total</c>), help text,
+/// type and label names. Histogram buckets come from <see cref="Buckets"/> or, when null, from the
+/// options' bucket set named <see cref="BucketSet"/>.
+/// </summary>
+public sealed record MetricDescriptor(
+    string Name,
+    string Help,
+    MetricType Type,
+    string[] LabelNames,
+    string? BucketSet = null,
+    double[]? Buckets = null)
+{
+    public static MetricDescriptor Counter(string name, string help, params string[] labels) =>
+        new(name, help, MetricType.Counter, labels);
+
+    public static MetricDescriptor Gauge(string name, string help, params string[] labels) =>
+        new(name, help, MetricType.Gauge, labels);
+
+    public static MetricDescriptor Histogram(string name, string help, string bucketSet, params string[] labels) =>
+        new(name, help, MetricType.Histogram, labels, bucketSet);
+}

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text;
+using AiShell.Pipeline.Metrics.Internal;
+
+namespace AiShell.Pipeline.Metrics;
+
+/// <summary>
+/// A named metric with a fixed label schema. Resolving a label set to its <see cref="Series"/> is a
+/// dictionary lookup under a short lock; callers on a hot path resolve once and keep the series.
+/// Everything the serializer writes for the family is encoded to UTF-8 here, once.
+/// </summary>
+public sealed class MetricFamily
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string[], Series> _byLabels = new(LabelSetComparer.Instance);
+    private readonly Dictionary<string[], Series>.AlternateLookup<ReadOnlySpan<string>> _lookup;
+    private readonly MetricRegistry _registry;
+    private readonly string _constantLabelText;
+    private Series[] _series = new Series[4];
+    private int _count;
+
+    internal MetricFamily(MetricRegistry registry, MetricDescriptor descriptor, string name,
+        string constantLabelText, double[] buckets)
+    {
+        _registry = registry;
+        _lookup = _byLabels.GetAlternateLookup<ReadOnlySpan<string>>();
+        _constantLabelText = constantLabelText;
+        Descriptor = descriptor;
+        Name = name;
+        Buckets = buckets;
+        LabelNames = descriptor.LabelNames;
+
+        HeaderText = TextEscaper.Utf8(
+            $"# HELP {name} {TextEscaper.EscapeHelp(descriptor.Help, openMetrics: false)}\n# TYPE {name} {TypeWord(descriptor.Type)}\n");
+
+        // OpenMetrics names a counter family without its _total suffix. A counter whose name has no
+        // _total (the seed's aishell_network_bytes_received) is typed 'unknown' there, so that the
+        // stored series name is the same whichever format the scraper negotiates.
+        string omName = name;
+        string omType = TypeWord(descriptor.Type);
+        if (descriptor.Type == MetricType.Counter)
+        {
+            if (name.EndsWith("_total", StringComparison.Ordinal))
+            {
+                omName = name[..^"_total".Length];
+            }
+            else
+            {
+                omType = "unknown";
+            }
+        }
+
+        HeaderOpenMetrics = TextEscaper.Utf8(
+            $"# TYPE {omName} {omType}\n# HELP {omName} {TextEscaper.EscapeHelp(descriptor.Help, openMetrics: true)}\n");
+
+        BucketLabels = new byte[buckets.Length + 1][];
+        for (int i = 0; i < buckets.Length; i++)
+        {
+            BucketLabels[i] = TextEscaper.Utf8(FormatBound(buckets[i]) + "\"} ");
+        }
+
+        BucketLabels[buckets.Length] = "+Inf\"} "u8.ToArray();
+    }
+
+    public MetricDescriptor Descriptor { get; }
+
+    /// <summary>Full name, prefix included (<c>aishell_query_total</c>).</summary>
+    public string Name { get; }
+
+    public MetricType Type => Descriptor.Type;
+
+    public string[] LabelNames { get; }
+
+    /// <summary>Upper bounds of a histogram's finite buckets, increasing; empty for other types.</summary>
+    public double[] Buckets { get; }
+
+    internal byte[] HeaderText { get; }
+
+    internal byte[] HeaderOpenMetrics { get; }
+
+    /// <summary>The <c>le</c> value plus <c>"} </c> for each bucket, +Inf last.</summary>
+    internal byte[][] BucketLabels { get; }
+
+    /// <summary>Number of series created so far.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>
+    /// A consistent view for readers: the count first, then an array at least that long.
+    /// </summary>
+    internal ReadOnlySpan<Series> SeriesSnapshot()
+    {
+        int count = Volatile.Read(ref _count);
+        Series[] series = Volatile.Read(ref _series);
+        return new ReadOnlySpan<Series>(series, 0, count);
+    }
+
+    /// <summary>The series for these label values (in <see cref="LabelNames"/> order), created on first use.</summary>
+    public Series WithLabels(params ReadOnlySpan<string> labelValues)
+    {
+        if (labelValues.Length != LabelNames.Length)
+        {
+            ThrowHelper.LabelCount(Name, LabelNames.Length, labelValues.Length);
+        }
+
+        lock (_gate)
+        {
+            return _lookup.TryGetValue(labelValues, out Series? found) ? found : AddLocked(labelValues.ToArray());
+        }
+    }
+
+    private Series AddLocked(string[] labelValues)
+    {
+        var series = CreateSeries(labelValues);
+        _byLabels.Add(labelValues, series);
+        int count = _count;
+        Series[] array = _series;
+        if (count == array.Length)
+        {
+            var grown = new Series[array.Length * 2];
+            Array.Copy(array, grown, count);
+            grown[count] = series;
+            Volatile.Write(ref _series, grown);
+        }
+        else
+        {
+            array[count] = series;
+        }
+
+        Volatile.Write(ref _count, count + 1);
+        return series;
+    }
+
+    private Series CreateSeries(string[] labelValues)
+    {
+        var labels = new StringBuilder(_constantLabelText);
+        for (int i = 0; i < labelValues.Length; i++)
+        {
+            // An empty value is the same as no label in Prometheus: leave it out.
+            if (labelValues[i].Length == 0)
+            {
+                continue;
+            }
+
+            if (labels.Length > 0)
+            {
+                labels.Append(',');
+            }
+
+            labels.Append(LabelNames[i]).Append("=\"");
+            TextEscaper.AppendLabelValue(labels, labelValues[i]);
+            labels.Append('"');
+        }
+
+        string labelText = labels.ToString();
+        string braced = labelText.Length == 0 ? string.Empty : "{" + labelText + "}";
+        int ordinal = _registry.NextOrdinal();
+        if (Type != MetricType.Histogram)
+        {
+            return new Series(this, ordinal, labelValues, TextEscaper.Utf8($"{Name}{braced} "), null, null);
+        }
+
+        string bucketOpen = labelText.Length == 0 ? $"{Name}_bucket{{le=\"" : $"{Name}_bucket{{{labelText},le=\"";
+        return new Series(this, ordinal, labelValues, TextEscaper.Utf8(bucketOpen),
+            TextEscaper.Utf8($"{Name}_sum{braced} "), TextEscaper.Utf8($"{Name}_count{braced} "));
+    }
+
+    private static string TypeWord(MetricType type) => type switch
+    {
+        MetricType.Counter => "counter",
+        MetricType.Gauge => "gauge",
+        _ => "histogram",
+    };
+
+    /// <summary>Shortest round-trip form; the same text in both formats so <c>le</c> series match.</summary>
+    internal static string FormatBound(double bound) => bound.ToString("R", CultureInfo.InvariantCulture);
+}

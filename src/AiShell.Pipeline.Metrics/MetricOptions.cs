@@ -1,0 +1,36 @@
+namespace AiShell.Pipeline.Metrics;
+
+/// <summary>Registry-wide settings that come from config: prefix, constant labels, bucket sets.</summary>
+public sealed class MetricOptions
+{
+    public static readonly double[] DefaultQueryDurationBuckets = [0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+    public static readonly double[] DefaultRequestSizeBuckets = [100, 1000, 10000, 100000, 1000000];
+    public static readonly double[] DefaultHttpDurationBuckets = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+
+    /// <summary>Prepended with an underscore to every family name. Default <c>aishell</c>.</summary>
+    public string Prefix { get; init; } = "aishell";
+
+    /// <summary>Labels added to every series (environment, region, cluster...), in this order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ConstantLabels { get; init; } = [];
+
+    /// <summary>Named bucket sets (<c>query_duration</c>, <c>request_size</c>, <c>http_duration</c>).</summary>
+    public IReadOnlyDictionary<string, double[]> BucketSets { get; init; } = new Dictionary<string, double[]>
+    {
+        ["query_duration"] = DefaultQueryDurationBuckets,
+        ["request_size"] = DefaultRequestSizeBuckets,
+        ["http_duration"] = DefaultHttpDurationBuckets,
+    };
+
+    public double[] ResolveBuckets(MetricDescriptor descriptor)
+    {
+        if (descriptor.Buckets is { } own)
+        {
+            return own;
+        }
+
+        string set = descriptor.BucketSet ?? "http_duration";
+        return BucketSets.TryGetValue(set, out double[]? buckets) ? buckets
+            : set == "http_duration" ? DefaultHttpDurationBuckets
+            : throw new ArgumentException($"Histogram '{descriptor.Name}' names bucket set '{set}', which is not configured.");
+    }
+}

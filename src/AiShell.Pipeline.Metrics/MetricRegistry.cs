@@ -1,0 +1,160 @@
+using System.Text;
+using AiShell.Pipeline.Metrics.Internal;
+
+namespace AiShell.Pipeline.Metrics;
+
+/// <summary>
+/// The set of families one exporter serves. Registration (rare) takes a lock and publishes a new
+/// family array; the serializer reads the array without locking.
+/// </summary>
+public sealed class MetricRegistry
+{
+    private readonly Lock _gate = new();
+    private readonly string _constantLabelText;
+    private MetricFamily[] _families = [];
+    private int _nextOrdinal = -1;
+
+    public MetricRegistry(MetricOptions? options = null)
+    {
+        Options = options ?? new MetricOptions();
+        if (!NameRules.IsValidMetricName(Options.Prefix))
+        {
+            ThrowHelper.Argument($"Metric prefix '{Options.Prefix}' is not a valid metric name.");
+        }
+
+        var sb = new StringBuilder();
+        foreach ((string name, string value) in Options.ConstantLabels)
+        {
+            if (!NameRules.IsValidLabelName(name))
+            {
+                ThrowHelper.Argument($"Constant label name '{name}' is not a valid label name.");
+            }
+
+            if (value.Length == 0)
+            {
+                continue;
+            }
+
+            if (sb.Length > 0)
+            {
+                sb.Append(',');
+            }
+
+            sb.Append(name).Append("=\"");
+            TextEscaper.AppendLabelValue(sb, value);
+            sb.Append('"');
+        }
+
+        _constantLabelText = sb.ToString();
+    }
+
+    public MetricOptions Options { get; }
+
+    /// <summary>Families in registration order, which is the exposition order.</summary>
+    public ReadOnlySpan<MetricFamily> Families => Volatile.Read(ref _families);
+
+    /// <summary>Total series across all families.</summary>
+    public int SeriesCount
+    {
+        get
+        {
+            int total = 0;
+            foreach (MetricFamily family in Families)
+            {
+                total += family.Count;
+            }
+
+            return total;
+        }
+    }
+
+    internal int NextOrdinal() => Interlocked.Increment(ref _nextOrdinal);
+
+    /// <summary>
+    /// Registers a family, or returns the one already registered under the same name when its
+    /// schema is identical. A different schema under the same name is an error: one HELP/TYPE per name.
+    /// </summary>
+    public MetricFamily Register(MetricDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        string name = Options.Prefix + "_" + descriptor.Name;
+        lock (_gate)
+        {
+            foreach (MetricFamily existing in _families)
+            {
+                if (existing.Name == name)
+                {
+                    return SameSchema(existing.Descriptor, descriptor) ? existing
+                        : throw new ArgumentException($"Metric '{name}' is already registered with a different type or labels.");
+                }
+            }
+
+            Validate(descriptor, name);
+            double[] buckets = descriptor.Type == MetricType.Histogram ? Options.ResolveBuckets(descriptor) : [];
+            ValidateBuckets(name, buckets);
+            var family = new MetricFamily(this, descriptor, name, _constantLabelText, buckets);
+            MetricFamily[] grown = [.. _families, family];
+            Volatile.Write(ref _families, grown);
+            return family;
+        }
+    }
+
+    public MetricFamily? Find(string fullName)
+    {
+        foreach (MetricFamily family in Families)
+        {
+            if (family.Name == fullName)
+            {
+                return family;
+            }
+        }
+
+        return null;
+    }
+
+    private void Validate(MetricDescriptor d, string name)
+    {
+        if (!NameRules.IsValidMetricName(name))
+        {
+            ThrowHelper.Argument($"'{name}' is not a valid metric name.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string constant, _) in Options.ConstantLabels)
+        {
+            seen.Add(constant);
+        }
+
+        foreach (string label in d.LabelNames)
+        {
+            if (!NameRules.IsValidLabelName(label))
+            {
+                ThrowHelper.Argument($"Metric '{name}': '{label}' is not a valid label name.");
+            }
+
+            if (d.Type == MetricType.Histogram && label == "le")
+            {
+                ThrowHelper.Argument($"Metric '{name}': 'le' is reserved for histogram buckets.");
+            }
+
+            if (!seen.Add(label))
+            {
+                ThrowHelper.Argument($"Metric '{name}': label '{label}' is given twice (or clashes with a constant label).");
+            }
+        }
+    }
+
+    private static void ValidateBuckets(string name, double[] buckets)
+    {
+        for (int i = 0; i < buckets.Length; i++)
+        {
+            if (!double.IsFinite(buckets[i]) || (i > 0 && buckets[i] <= buckets[i - 1]))
+            {
+                ThrowHelper.Argument($"Metric '{name}': buckets must be finite and strictly increasing.");
+            }
+        }
+    }
+
+    private static bool SameSchema(MetricDescriptor a, MetricDescriptor b) =>
+        a.Type == b.Type && a.LabelNames.AsSpan().SequenceEqual(b.LabelNames);
+}

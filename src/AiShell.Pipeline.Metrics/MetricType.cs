@@ -1,0 +1,9 @@
+namespace AiShell.Pipeline.Metrics;
+
+/// <summary>The kind of a metric family, as exposed in <c># TYPE</c>.</summary>
+public enum MetricType : byte
+{
+    Counter,
+    Gauge,
+    Histogram,
+}

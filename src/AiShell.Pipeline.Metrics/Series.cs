@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+
+namespace AiShell.Pipeline.Metrics;
+
+/// <summary>
+/// One labelled series of a family: its value state and its sample-line prefixes, encoded to UTF-8
+/// once when the series is created.
+/// <para>
+/// Writes come in two flavours. The plain ones (<see cref="Set"/>, <see cref="Add"/>,
+/// <see cref="Observe"/>) assume a single writer: the aggregator that owns the series' shard.
+/// The <c>Atomic</c> ones are for self-metrics touched from many threads (HTTP handlers, supervisors).
+/// Readers (the serializer) never lock: every field is read with one 64-bit load, and a histogram's
+/// <c>_count</c> is derived from its buckets, so <c>+Inf == _count</c> holds in every scrape.
+/// </para>
+/// </summary>
+public sealed class Series
+{
+    private double _value;
+    private double _sum;
+    private readonly long[]? _buckets; // per-bucket (not cumulative) counts; last slot is +Inf
+    private readonly double[]? _bounds;
+
+    internal Series(MetricFamily family, int ordinal, string[] labelValues, byte[] samplePrefix,
+        byte[]? sumPrefix, byte[]? countPrefix)
+    {
+        Family = family;
+        Ordinal = ordinal;
+        LabelValues = labelValues;
+        SamplePrefix = samplePrefix;
+        SumPrefix = sumPrefix;
+        CountPrefix = countPrefix;
+        if (family.Type == MetricType.Histogram)
+        {
+            _bounds = family.Buckets;
+            _buckets = new long[family.Buckets.Length + 1];
+        }
+    }
+
+    public MetricFamily Family { get; }
+
+    /// <summary>Registry-wide dense number; <c>Ordinal % shards</c> picks the owning aggregator.</summary>
+    public int Ordinal { get; }
+
+    public string[] LabelValues { get; }
+
+    /// <summary>Counter/gauge: <c>name{labels} </c>. Histogram: <c>name_bucket{labels,le="</c>.</summary>
+    internal byte[] SamplePrefix { get; }
+
+    internal byte[]? SumPrefix { get; }
+
+    internal byte[]? CountPrefix { get; }
+
+    /// <summary>Counter or gauge value.</summary>
+    public double Value => Volatile.Read(ref _value);
+
+    /// <summary>Histogram sum of observations.</summary>
+    public double Sum => Volatile.Read(ref _sum);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set(double value) => Volatile.Write(ref _value, value);
+
+    /// <summary>Single-writer increment.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(double delta) => Volatile.Write(ref _value, _value + delta);
+
+    /// <summary>Thread-safe increment for families written from several threads.</summary>
+    public void AddAtomic(double delta)
+    {
+        double current = Volatile.Read(ref _value);
+        while (true)
+        {
+            double seen = Interlocked.CompareExchange(ref _value, current + delta, current);
+            if (seen.Equals(current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Single-writer observation into a histogram.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Observe(double value)
+    {
+        long[] buckets = _buckets!;
+        int i = BucketIndex(_bounds!, value);
+        Volatile.Write(ref buckets[i], buckets[i] + 1);
+        Volatile.Write(ref _sum, _sum + value);
+    }
+
+    /// <summary>Thread-safe observation.</summary>
+    public void ObserveAtomic(double value)
+    {
+        long[] buckets = _buckets!;
+        Interlocked.Increment(ref buckets[BucketIndex(_bounds!, value)]);
+        double current = Volatile.Read(ref _sum);
+        while (true)
+        {
+            double seen = Interlocked.CompareExchange(ref _sum, current + value, current);
+            if (seen.Equals(current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Per-bucket count (not cumulative); index <c>Buckets.Length</c> is the +Inf overflow.</summary>
+    public long BucketCount(int index) => Volatile.Read(ref _buckets![index]);
+
+    /// <summary>Total observations: the sum of the buckets, so it always equals the +Inf bucket.</summary>
+    public long Count
+    {
+        get
+        {
+            long[] buckets = _buckets!;
+            long total = 0;
+            for (int i = 0; i < buckets.Length; i++)
+            {
+                total += Volatile.Read(ref buckets[i]);
+            }
+
+            return total;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BucketIndex(double[] bounds, double value)
+    {
+        // Buckets are few (7-15): a linear scan beats a binary search and NaN lands in +Inf.
+        int i = 0;
+        while (i < bounds.Length && !(value <= bounds[i]))
+        {
+            i++;
+        }
+
+        return i;
+    }
+}

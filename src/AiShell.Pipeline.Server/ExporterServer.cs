@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Text.Json;
+using AiShell.Pipeline.Actors;
+using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Exposition;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AiShell.Pipeline.Server;
+
+/// <summary>
+/// The HTTP endpoint on Kestrel's slim builder. One terminal handler routes a handful of fixed
+/// paths; the metrics path serializes the registry into a pooled buffer and never waits on a collector.
+/// </summary>
+public sealed class ExporterServer : IAsyncDisposable
+{
+    public const string HealthPath = "/healthz";
+    public const string ReadyPath = "/ready";
+    public const string StatusPath = "/api/v1/status";
+
+    private readonly WebApplication _app;
+    private readonly MetricRegistry _registry;
+    private readonly PipelineStatus _pipeline;
+    private readonly ServerOptions _options;
+    private readonly HttpSelfMetrics _http;
+    private readonly ScrapeBufferPool _buffers = new(capacity: 8);
+    private long _lastScrapeTicks;
+    private long _scrapes;
+
+    private ExporterServer(WebApplication app, MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
+    {
+        _app = app;
+        _registry = registry;
+        _pipeline = pipeline;
+        _options = options;
+        _http = new HttpSelfMetrics(registry);
+        _app.Run(HandleAsync);
+    }
+
+    /// <summary>The port actually bound (differs from the configured one when that was 0).</summary>
+    public int Port { get; private set; }
+
+    public static ExporterServer Create(MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            Listen(kestrel, options.Host, options.Port);
+        });
+        return new ExporterServer(builder.Build(), registry, pipeline, options);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _app.StartAsync(cancellationToken);
+        IServerAddressesFeature? addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
+        foreach (string address in addresses?.Addresses ?? [])
+        {
+            Port = new Uri(address.Replace("*", "localhost", StringComparison.Ordinal)).Port;
+            break;
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port)
+    {
+        if (host is "localhost")
+        {
+            kestrel.Listen(IPAddress.Loopback, port);
+            return;
+        }
+
+        if (host is "*" or "+")
+        {
+            kestrel.Listen(IPAddress.Any, port);
+            return;
+        }
+
+        IPAddress address = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
+            : Dns.GetHostAddresses(host) is { Length: > 0 } resolved ? resolved[0]
+            : throw new InvalidOperationException($"cannot resolve host '{host}'");
+        kestrel.Listen(address, port);
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        string path = context.Request.Path.Value ?? "/";
+        string endpoint;
+        if (path == _options.MetricsPath)
+        {
+            endpoint = _options.MetricsPath;
+            await OnlyGet(context, ServeMetricsAsync);
+        }
+        else
+        {
+            switch (path)
+            {
+                case HealthPath:
+                    endpoint = HealthPath;
+                    await OnlyGet(context, static c => WriteText(c, 200, "ok\n"));
+                    break;
+                case ReadyPath:
+                    endpoint = ReadyPath;
+                    await OnlyGet(context, c => _pipeline.Ready ? WriteText(c, 200, "ready\n") : WriteText(c, 503, "not ready: first collection not folded yet\n"));
+                    break;
+                case StatusPath:
+                    endpoint = StatusPath;
+                    await OnlyGet(context, ServeStatusAsync);
+                    break;
+                case "/":
+                    endpoint = "/";
+                    await OnlyGet(context, ServeIndexAsync);
+                    break;
+                default:
+                    endpoint = "other";
+                    await WriteText(context, 404, "not found\n");
+                    break;
+            }
+        }
+
+        _http.Record(HttpSelfMetrics.Method(context.Request.Method), endpoint, context.Response.StatusCode,
+            Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private static Task OnlyGet(HttpContext context, Func<HttpContext, Task> handler)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+        {
+            return handler(context);
+        }
+
+        context.Response.Headers.Allow = "GET, HEAD";
+        return WriteText(context, 405, "method not allowed\n");
+    }
+
+    private async Task ServeMetricsAsync(HttpContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        ExpositionFormat format = ExpositionFormats.Negotiate(context.Request.Headers.Accept.ToString());
+        ScrapeBuffer buffer = _buffers.Rent();
+        try
+        {
+            ExpositionWriter.Write(buffer, _registry, format);
+            HttpResponse response = context.Response;
+            response.StatusCode = 200;
+            response.ContentType = ExpositionFormats.ContentType(format);
+            response.Headers.Vary = "Accept, Accept-Encoding";
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                return;
+            }
+
+            if (AcceptsGzip(context.Request.Headers.AcceptEncoding.ToString()))
+            {
+                response.Headers.ContentEncoding = "gzip";
+                await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+                await gzip.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+            }
+            else
+            {
+                response.ContentLength = buffer.Length;
+                await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+            }
+        }
+        finally
+        {
+            _buffers.Return(buffer);
+            Interlocked.Exchange(ref _lastScrapeTicks, Stopwatch.GetElapsedTime(started).Ticks);
+            Interlocked.Increment(ref _scrapes);
+        }
+    }
+
+    private async Task ServeStatusAsync(HttpContext context)
+    {
+        var view = new StatusView(_options.Version, _options.Time.GetUtcNow() - _pipeline.StartedAt, _pipeline,
+            _registry.SeriesCount, _registry.Families.Length,
+            TimeSpan.FromTicks(Interlocked.Read(ref _lastScrapeTicks)).TotalSeconds, Interlocked.Read(ref _scrapes),
+            _options.MetricsPath);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        using var stream = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            StatusJson.Write(json, view);
+        }
+
+        stream.WriteByte((byte)'\n');
+        await context.Response.Body.WriteAsync(stream.GetBuffer().AsMemory(0, (int)stream.Length), context.RequestAborted);
+    }
+
+    private Task ServeIndexAsync(HttpContext context) => WriteText(context, 200,
+        $"AI-Shell Prometheus exporter {_options.Version}\nmetrics: {_options.MetricsPath}\nhealth: {HealthPath}\nready: {ReadyPath}\nstatus: {StatusPath}\n");
+
+    private static Task WriteText(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(text);
+    }
+
+    internal static bool AcceptsGzip(ReadOnlySpan<char> acceptEncoding)
+    {
+        foreach (Range range in acceptEncoding.Split(','))
+        {
+            ReadOnlySpan<char> item = acceptEncoding[range].Trim();
+            if (item.StartsWith("gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                ReadOnlySpan<char> rest = item[4..].Trim();
+                return !(rest.StartsWith(";", StringComparison.Ordinal) && rest.EndsWith("q=0", StringComparison.OrdinalIgnoreCase));
+            }
+        }
+
+        return false;
+    }
+}
