@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need (promtool and prometheus from the apt package
+# `prometheus`; clang and zlib1g-dev for the AOT build), publishes dist/aishell with ./build.sh,
+# then runs all test projects. Integration tests start that native binary.
+#
+#   ./test.sh                      everything
+#   ./test.sh --filter NAME        pass a filter to dotnet test (e.g. FullyQualifiedName~Config)
+#   AISHELL_SKIP_BUILD=1 ./test.sh reuse an existing dist/aishell
+set -euo pipefail
+cd "$(dirname "$0")"
+
+apt_packages=()
+command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
+command -v prometheus >/dev/null 2>&1 || apt_packages+=(prometheus)
+if ((${#apt_packages[@]})); then
+  echo "test.sh: installing ${apt_packages[*]} with apt"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "test.sh: need root (or preinstalled ${apt_packages[*]})" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+  export APT_UPDATED=1
+fi
+# The Debian package starts a prometheus service on :9090 on install; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl stop prometheus || true
+fi
+
+if [[ "${AISHELL_SKIP_BUILD:-}" != 1 || ! -x dist/aishell ]]; then
+  ./build.sh
+fi
+export AISHELL_BINARY="$PWD/dist/aishell"
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+set +e
+dotnet test AiShell.Pipeline.sln -c Release -nologo --logger "trx" --results-directory "$results" "$@" 2>&1 \
+  | tee "$results/console.log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# One plain closing line for CI, summed over the per-project trx files.
+read -r passed failed skipped < <(python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+p = f = s = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    counters = ET.parse(path).getroot().find(".//{*}Counters")
+    if counters is None:
+        continue
+    p += int(counters.get("passed", 0))
+    f += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0))
+    s += int(counters.get("notExecuted", 0))
+print(p, f, s)
+PY
+)
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if (( rc == 0 && passed == 0 )); then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+exit "$rc"

@@ -1,0 +1,174 @@
+using AiShell.Pipeline.Metrics;
+
+namespace AiShell.Pipeline.Configuration.Tests;
+
+public sealed class ConfigLoaderTests
+{
+    /// <summary>The seed document's example config, verbatim.</summary>
+    private const string SeedYaml = """
+        prometheus:
+          enabled: true
+          port: 9090
+          path: /metrics
+          host: 0.0.0.0
+
+          # Metric collection
+          collect_interval: 15  # seconds
+
+          # Metrics to export
+          metrics:
+            queries: true
+            connections: true
+            performance: true
+            system: true
+            custom: true
+
+          # Label configuration
+          labels:
+            environment: production
+            region: us-west-2
+            cluster: main
+
+          # Metric naming
+          prefix: aishell
+
+          # Buckets for histograms
+          buckets:
+            query_duration: [0.01, 0.05, 0.1, 0.5, 1, 5, 10]
+            request_size: [100, 1000, 10000, 100000, 1000000]
+
+          # Custom metrics
+          custom_metrics:
+            - name: business_transactions
+              type: counter
+              help: "Total business transactions"
+              labels: [type, status]
+            - name: revenue
+              type: gauge
+              help: "Current revenue"
+              labels: [product]
+        """;
+
+    [Fact]
+    public void SeedExample_LoadsWithEveryValue()
+    {
+        ExporterConfig c = ConfigLoader.Parse(SeedYaml, "seed.yaml");
+        Assert.True(c.Enabled);
+        Assert.Equal(9090, c.Port);
+        Assert.Equal("/metrics", c.Path);
+        Assert.Equal("0.0.0.0", c.Host);
+        Assert.Equal(TimeSpan.FromSeconds(15), c.CollectInterval);
+        Assert.True(c.MetricsQueries && c.MetricsConnections && c.MetricsPerformance && c.MetricsSystem && c.MetricsCustom);
+        Assert.Equal(["environment", "region", "cluster"], c.ConstantLabels.Select(kv => kv.Key).ToArray());
+        Assert.Equal("us-west-2", c.ConstantLabels[1].Value);
+        Assert.Equal([0.01, 0.05, 0.1, 0.5, 1, 5, 10], c.Buckets["query_duration"]);
+        Assert.Equal(2, c.CustomMetrics.Count);
+        Assert.Equal(new[] { "type", "status" }, c.CustomMetrics[0].Labels);
+        Assert.Equal(MetricType.Gauge, c.CustomMetrics[1].Type);
+    }
+
+    [Fact]
+    public void EmptyDocument_GivesDefaults()
+    {
+        ExporterConfig c = ConfigLoader.Parse("", "empty.yaml");
+        Assert.Equal(9090, c.Port);
+        Assert.Equal("0.0.0.0", c.Host);
+        Assert.Equal("/metrics", c.Path);
+        Assert.Equal(TimeSpan.FromSeconds(15), c.CollectInterval);
+        Assert.Equal("aishell", c.Prefix);
+    }
+
+    [Fact]
+    public void UnknownKeysAndBadValues_AreAllReported_WithFileLineAndKey()
+    {
+        const string yaml = """
+            prometheus:
+              port: 70000
+              colect_interval: 5
+              metrics:
+                system: maybe
+              labels:
+                limit: zero
+            """;
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "/etc/bad.yaml"));
+        Assert.Equal(4, ex.Errors.Count);
+        Assert.Contains(ex.Errors, e => e.Key == "prometheus.port" && e.Reason.Contains("out of range", StringComparison.Ordinal) && e.Line == 2);
+        Assert.Contains(ex.Errors, e => e.Key == "prometheus.colect_interval" && e.Reason == "unknown key" && e.Line == 3);
+        Assert.Contains(ex.Errors, e => e.Key == "prometheus.metrics.system" && e.Reason.Contains("boolean", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Key == "prometheus.labels.limit" && e.Reason.Contains("whole number", StringComparison.Ordinal));
+        Assert.Contains("/etc/bad.yaml:2: prometheus.port: 70000 is out of range 1-65535", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("prometheus:\n  collect_interval: fast\n", "prometheus.collect_interval")]
+    [InlineData("prometheus:\n  collect_interval: 0\n", "prometheus.collect_interval")]
+    [InlineData("prometheus:\n  path: metrics\n", "prometheus.path")]
+    [InlineData("prometheus:\n  path: /healthz\n", "prometheus.path")]
+    [InlineData("prometheus:\n  prefix: ai-shell\n", "prometheus.prefix")]
+    [InlineData("prometheus:\n  buckets:\n    query_duration: [1, 0.5]\n", "prometheus.buckets.query_duration")]
+    [InlineData("prometheus:\n  drop_labels: \"user_id,bad-name\"\n", "prometheus.drop_labels")]
+    [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: summary\n      help: h\n", "prometheus.custom_metrics")]
+    [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: counter\n", "prometheus.custom_metrics")]
+    [InlineData("prometheus:\n  labels:\n    bad-label: x\n", "prometheus.labels.bad-label")]
+    [InlineData("grafana:\n  port: 1\n", "grafana")]
+    public void BadValues_NameTheKey(string yaml, string key)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "f.yaml"));
+        Assert.Contains(ex.Errors, e => e.Key == key);
+    }
+
+    [Fact]
+    public void SyntaxError_IsReportedWithLine()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("prometheus:\n  port: [1,\n", "f.yaml"));
+        Assert.Equal("(syntax)", ex.Errors[0].Key);
+        Assert.True(ex.Errors[0].Line > 0);
+    }
+
+    [Theory]
+    [InlineData("15", 15)]
+    [InlineData("2.5", 2.5)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("30s", 30)]
+    [InlineData("2m", 120)]
+    public void CollectInterval_AcceptsSecondsOrUnits(string value, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ConfigLoader.Parse($"prometheus:\n  collect_interval: {value}\n", "f").CollectInterval);
+
+    [Fact]
+    public void DropLabels_AcceptsTheSeedsCommaStringOrAList()
+    {
+        Assert.Equal(["user_id", "session_id"], ConfigLoader.Parse("prometheus:\n  drop_labels: \"user_id,session_id\"\n", "f").DropLabels);
+        Assert.Equal(["user_id"], ConfigLoader.Parse("prometheus:\n  drop_labels: [user_id]\n", "f").DropLabels);
+    }
+
+    [Fact]
+    public void LabelsLimit_IsReserved_NotAConstantLabel()
+    {
+        ExporterConfig c = ConfigLoader.Parse("prometheus:\n  labels:\n    limit: 10\n    cluster: main\n", "f");
+        Assert.Equal(10, c.LabelLimit);
+        Assert.Equal([new KeyValuePair<string, string>("cluster", "main")], c.ConstantLabels);
+    }
+
+    [Fact]
+    public void IntegrationsPrometheusSection_IsAcceptedAsAlias() =>
+        Assert.Equal(9100, ConfigLoader.Parse("integrations:\n  prometheus:\n    port: 9100\n", "f").Port);
+
+    [Fact]
+    public void Load_ExplicitMissingFile_IsAnError_ButMissingDefaultFileGivesDefaults()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"aishell-missing-{Guid.NewGuid():N}.yaml");
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(missing));
+        Assert.Contains("not found", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToMetricOptions_CarriesPrefixLabelsAndBuckets()
+    {
+        ExporterConfig c = ConfigLoader.Parse(SeedYaml, "seed.yaml");
+        MetricOptions options = c.ToMetricOptions();
+        var registry = new MetricRegistry(options);
+        MetricFamily family = registry.Register(MetricDescriptor.Histogram("query_duration_seconds", "d", "query_duration", "database"));
+        Assert.Equal([0.01, 0.05, 0.1, 0.5, 1, 5, 10], family.Buckets);
+        Assert.Equal("aishell_query_duration_seconds", family.Name);
+    }
+}

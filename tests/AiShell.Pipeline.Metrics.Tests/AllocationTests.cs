@@ -1,0 +1,46 @@
+using AiShell.Pipeline.Metrics.Exposition;
+
+namespace AiShell.Pipeline.Metrics.Tests;
+
+public sealed class AllocationTests
+{
+    [Fact]
+    public void SerializingTenThousandSeries_IntoAReusedBuffer_AllocatesNothing()
+    {
+        MetricRegistry registry = TestRegistries.ProductShape(labelSets: 5_000); // 5k counters + 5k histograms
+        Assert.Equal(10_000, registry.SeriesCount);
+        var buffer = new ScrapeBuffer();
+        foreach (ExpositionFormat format in new[] { ExpositionFormat.Text, ExpositionFormat.OpenMetrics })
+        {
+            ExpositionWriter.Write(buffer, registry, format); // warm up: the buffer grows to size once
+            buffer.Reset();
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                buffer.Reset();
+                ExpositionWriter.Write(buffer, registry, format);
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, allocated);
+            Assert.True(buffer.Length > 1_000_000, "the scrape should hold every series");
+        }
+    }
+
+    [Fact]
+    public void RecordingIntoResolvedSeries_AllocatesNothing()
+    {
+        MetricRegistry registry = TestRegistries.ProductShape(labelSets: 10);
+        Series counter = registry.Families[0].WithLabels("db0", "SELECT", "success");
+        Series histogram = registry.Families[1].WithLabels("db0", "SELECT", "success");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            counter.Add(1);
+            histogram.Observe(i * 0.001);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
