@@ -17,6 +17,7 @@ public sealed class Series
 {
     private double _value;
     private double _sum;
+    private bool _written; // a series is exposed only once something wrote it: no invented zeros
     private readonly long[]? _buckets; // per-bucket (not cumulative) counts; last slot is +Inf
     private readonly double[]? _bounds;
 
@@ -50,6 +51,9 @@ public sealed class Series
 
     internal byte[]? CountPrefix { get; }
 
+    /// <summary>False until the first write: such a series is left out of the exposition.</summary>
+    public bool HasValue => Volatile.Read(ref _written);
+
     /// <summary>Counter or gauge value.</summary>
     public double Value => Volatile.Read(ref _value);
 
@@ -57,11 +61,19 @@ public sealed class Series
     public double Sum => Volatile.Read(ref _sum);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Set(double value) => Volatile.Write(ref _value, value);
+    public void Set(double value)
+    {
+        Volatile.Write(ref _value, value);
+        _written = true;
+    }
 
     /// <summary>Single-writer increment.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(double delta) => Volatile.Write(ref _value, _value + delta);
+    public void Add(double delta)
+    {
+        Volatile.Write(ref _value, _value + delta);
+        _written = true;
+    }
 
     /// <summary>Thread-safe increment for families written from several threads.</summary>
     public void AddAtomic(double delta)
@@ -72,6 +84,7 @@ public sealed class Series
             double seen = Interlocked.CompareExchange(ref _value, current + delta, current);
             if (seen.Equals(current))
             {
+                _written = true;
                 return;
             }
 
@@ -87,6 +100,7 @@ public sealed class Series
         int i = BucketIndex(_bounds!, value);
         Volatile.Write(ref buckets[i], buckets[i] + 1);
         Volatile.Write(ref _sum, _sum + value);
+        _written = true;
     }
 
     /// <summary>Thread-safe observation.</summary>
@@ -94,6 +108,7 @@ public sealed class Series
     {
         long[] buckets = _buckets!;
         Interlocked.Increment(ref buckets[BucketIndex(_bounds!, value)]);
+        _written = true;
         double current = Volatile.Read(ref _sum);
         while (true)
         {

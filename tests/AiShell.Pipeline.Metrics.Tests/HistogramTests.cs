@@ -63,6 +63,7 @@ public sealed class HistogramTests
     public async Task ConcurrentObservations_NeverProduceAScrapeWhereInfDiffersFromCount()
     {
         (MetricRegistry registry, Series s) = NewHistogram();
+        s.Observe(1);
         using var cts = new CancellationTokenSource();
         Task writer = Task.Run(() =>
         {

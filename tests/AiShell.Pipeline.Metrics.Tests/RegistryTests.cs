@@ -61,4 +61,16 @@ public sealed class RegistryTests
         Assert.Equal(2000, family.SeriesSnapshot().Length);
         Assert.Equal(2000, registry.SeriesCount);
     }
+
+    [Fact]
+    public void SeriesNeverWritten_IsNotExposed_SoNothingInventsAZero()
+    {
+        var registry = new MetricRegistry();
+        MetricFamily family = registry.Register(MetricDescriptor.Gauge("maybe", "m", "k"));
+        family.WithLabels("resolved-but-unset");
+        Assert.Equal("", TestRegistries.Render(registry, Exposition.ExpositionFormat.Text));
+        family.WithLabels("set").Set(0);
+        Assert.Equal("# HELP aishell_maybe m\n# TYPE aishell_maybe gauge\naishell_maybe{k=\"set\"} 0\n",
+            TestRegistries.Render(registry, Exposition.ExpositionFormat.Text));
+    }
 }

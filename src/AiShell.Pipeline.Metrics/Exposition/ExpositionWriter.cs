@@ -25,23 +25,27 @@ public static class ExpositionWriter
     public static void WriteFamily(ScrapeBuffer buffer, MetricFamily family, ExpositionFormat format)
     {
         ReadOnlySpan<Series> series = family.SeriesSnapshot();
-        if (series.IsEmpty)
+        bool headerWritten = false;
+        byte[][] le = family.BucketLabels;
+        bool histogram = family.Type == MetricType.Histogram;
+        foreach (Series s in series)
         {
-            return;
-        }
+            if (!s.HasValue)
+            {
+                continue;
+            }
 
-        buffer.Write(format == ExpositionFormat.OpenMetrics ? family.HeaderOpenMetrics : family.HeaderText);
-        if (family.Type == MetricType.Histogram)
-        {
-            byte[][] le = family.BucketLabels;
-            foreach (Series s in series)
+            if (!headerWritten)
+            {
+                buffer.Write(format == ExpositionFormat.OpenMetrics ? family.HeaderOpenMetrics : family.HeaderText);
+                headerWritten = true;
+            }
+
+            if (histogram)
             {
                 WriteHistogram(buffer, s, le);
             }
-        }
-        else
-        {
-            foreach (Series s in series)
+            else
             {
                 WriteLine(buffer, s.SamplePrefix, s.Value);
             }

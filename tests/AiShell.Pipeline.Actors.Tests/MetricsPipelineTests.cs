@@ -1,0 +1,107 @@
+using System.Text;
+using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Exposition;
+
+namespace AiShell.Pipeline.Actors.Tests;
+
+public sealed class MetricsPipelineTests
+{
+    private static PipelineOptions Fast(TimeSpan? timeout = null) => new()
+    {
+        Shards = 2,
+        CollectInterval = TimeSpan.FromMilliseconds(50),
+        CollectTimeout = timeout,
+        MinBackoff = TimeSpan.FromMilliseconds(100),
+        MaxBackoff = TimeSpan.FromMilliseconds(400),
+    };
+
+    private static string Scrape(MetricRegistry registry)
+    {
+        var buffer = new ScrapeBuffer();
+        ExpositionWriter.Write(buffer, registry, ExpositionFormat.Text);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static double Value(MetricRegistry registry, string name, params string[] labels) =>
+        registry.Find(name)!.WithLabels(labels).Value;
+
+    [Fact]
+    public async Task ThrowingCollector_IsRestartedWithBackoff_WhileScrapesAndOtherCollectorsGoOn()
+    {
+        var registry = new MetricRegistry();
+        var flaky = new ScriptedCollector("flaky", 1, 2, 3);
+        var healthy = new ScriptedCollector("healthy");
+        await using MetricsPipeline pipeline = MetricsPipeline.Start(registry, [flaky, healthy], Fast());
+
+        // During the failures: every scrape works and reports the collector down.
+        await Wait.UntilAsync(() => Value(registry, "aishell_collector_errors_total", "flaky") >= 1, "the first failure is counted");
+        string during = Scrape(registry);
+        Assert.Contains("aishell_collector_up{collector=\"flaky\"} 0\n", during, StringComparison.Ordinal);
+
+        await Wait.UntilAsync(() => flaky.RunsSeries.Value >= 2, "flaky recovers and collects twice");
+        Assert.Equal(3, Value(registry, "aishell_collector_errors_total", "flaky"));
+        Assert.Equal(1, Value(registry, "aishell_collector_up", "flaky"));
+
+        // Backoff: three failures cost at least 100 + 200 + 400 ms (minus jitter-free floor), while the
+        // healthy collector ran on its 50 ms interval the whole time.
+        Assert.True(healthy.Runs > flaky.Runs + 5, $"healthy ran {healthy.Runs} times, flaky {flaky.Runs}");
+        Assert.Equal(0, Value(registry, "aishell_collector_errors_total", "healthy"));
+
+        CollectorHealthSnapshot health = pipeline.Status.Collectors.Single(c => c.Name == "flaky").Snapshot();
+        Assert.Equal(3, health.TotalFailures);
+        Assert.True(health.Up);
+        Assert.Contains("scripted failure on run 3", health.LastError, StringComparison.Ordinal);
+        Assert.NotNull(health.LastSuccess);
+    }
+
+    [Fact]
+    public async Task Ready_OnlyAfterTheFirstCollectionIsFolded()
+    {
+        var registry = new MetricRegistry();
+        var gated = new GatedCollector();
+        await using MetricsPipeline pipeline = MetricsPipeline.Start(registry, [gated], Fast(timeout: TimeSpan.FromSeconds(10)));
+        await Task.Delay(200);
+        Assert.False(pipeline.Status.Ready);
+        Assert.DoesNotContain("aishell_gated_value", Scrape(registry), StringComparison.Ordinal); // the scrape did not wait
+
+        gated.Release();
+        await Wait.UntilAsync(() => pipeline.Status.Ready, "ready after the first fold");
+        Assert.Equal(42, Value(registry, "aishell_gated_value"));
+    }
+
+    [Fact]
+    public async Task HangingCollector_TimesOut_IsCountedAsFailed_AndScrapesStillAnswer()
+    {
+        var registry = new MetricRegistry();
+        var hanging = new GatedCollector(hang: TimeSpan.FromSeconds(30));
+        await using MetricsPipeline pipeline = MetricsPipeline.Start(registry, [hanging], Fast(timeout: TimeSpan.FromMilliseconds(200)));
+        await Wait.UntilAsync(() => Value(registry, "aishell_collector_errors_total", "gated") >= 1, "the timeout is counted");
+        Assert.True(pipeline.Status.Ready, "a failed first run still settles readiness");
+        Assert.Contains("longer than 0.2s", pipeline.Status.Collectors[0].Snapshot().LastError, StringComparison.Ordinal);
+        await Wait.UntilAsync(() => Value(registry, "aishell_gated_value") == 42, "the next run succeeds");
+    }
+
+    [Fact]
+    public async Task StopAsync_FoldsEveryBatchAlreadyAccepted()
+    {
+        var registry = new MetricRegistry();
+        var counting = new ScriptedCollector("counting");
+        MetricsPipeline pipeline = MetricsPipeline.Start(registry, [counting], Fast());
+        await Wait.UntilAsync(() => counting.Runs >= 5, "a few runs");
+        await pipeline.StopAsync(TimeSpan.FromSeconds(5));
+        int runs = counting.Runs;
+        Assert.Equal(runs, counting.RunsSeries.Value);
+        await Task.Delay(150);
+        Assert.Equal(runs, counting.Runs); // stopped: no more runs
+    }
+
+    [Fact]
+    public void Backoff_DoublesFromTheMinimum_AndIsCapped()
+    {
+        var options = new PipelineOptions { MinBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(10) };
+        Assert.Equal(TimeSpan.Zero, options.Backoff(0));
+        Assert.InRange(options.Backoff(1).TotalSeconds, 1, 1.2);
+        Assert.InRange(options.Backoff(3).TotalSeconds, 4, 4.8);
+        Assert.InRange(options.Backoff(50).TotalSeconds, 10, 12);
+    }
+}
