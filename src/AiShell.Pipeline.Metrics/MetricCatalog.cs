@@ -61,6 +61,9 @@ public static class MetricCatalog
     public static readonly MetricDescriptor HttpRequestDurationSeconds = MetricDescriptor.Histogram(
         "http_request_duration_seconds", "HTTP request duration from routing to response written.", "http_duration", "method", "endpoint");
 
+    public static readonly MetricDescriptor ScrapesTotal = MetricDescriptor.Counter(
+        "exporter_scrapes_total", "Scrapes of the metrics endpoint, by negotiated format (text 0.0.4 or openmetrics).", "format");
+
     // Process.
     public static readonly MetricDescriptor ExporterBuildInfo = MetricDescriptor.Gauge(
         "exporter_build_info", "Always 1; the labels carry the exporter's version.", "version");
@@ -74,7 +77,7 @@ public static class MetricCatalog
         CpuUsagePercent, MemoryUsageBytes, MemoryAvailableBytes, DiskReadsTotal, DiskWritesTotal,
         DiskReadBytesTotal, DiskWrittenBytesTotal, NetworkBytesReceived, NetworkBytesSent,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
-        PipelineSamplesTotal, PipelineBatchesTotal, HttpRequestsTotal, HttpRequestDurationSeconds,
+        PipelineSamplesTotal, PipelineBatchesTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
         ExporterBuildInfo, ExporterStartTime,
     ];
 }

@@ -31,6 +31,8 @@ public sealed class ExporterServer : IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly HttpSelfMetrics _http;
     private readonly ScrapeBufferPool _buffers = new(capacity: 8);
+    private readonly Series _textScrapes;
+    private readonly Series _openMetricsScrapes;
     private long _lastScrapeTicks;
     private long _scrapes;
 
@@ -41,6 +43,9 @@ public sealed class ExporterServer : IAsyncDisposable
         _pipeline = pipeline;
         _options = options;
         _http = new HttpSelfMetrics(registry);
+        MetricFamily scrapes = registry.Register(MetricCatalog.ScrapesTotal);
+        _textScrapes = scrapes.WithLabels("text");
+        _openMetricsScrapes = scrapes.WithLabels("openmetrics");
         _app.Run(HandleAsync);
     }
 
@@ -155,6 +160,7 @@ public sealed class ExporterServer : IAsyncDisposable
     {
         long started = Stopwatch.GetTimestamp();
         ExpositionFormat format = ExpositionFormats.Negotiate(context.Request.Headers.Accept.ToString());
+        (format == ExpositionFormat.OpenMetrics ? _openMetricsScrapes : _textScrapes).AddAtomic(1);
         ScrapeBuffer buffer = _buffers.Rent();
         try
         {
