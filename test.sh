@@ -35,25 +35,18 @@ export AISHELL_BINARY="$PWD/dist/aishell"
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 set +e
-dotnet test AiShell.Pipeline.sln -c Release -nologo --logger "trx" --results-directory "$results" "$@" 2>&1 \
+dotnet test AiShell.Pipeline.sln -c Release -nologo "$@" 2>&1 \
   | tee "$results/console.log"
 rc=${PIPESTATUS[0]}
 set -e
 
-# One plain closing line for CI, summed over the per-project trx files.
-read -r passed failed skipped < <(python3 - "$results" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
-p = f = s = 0
-for path in glob.glob(sys.argv[1] + "/*.trx"):
-    counters = ET.parse(path).getroot().find(".//{*}Counters")
-    if counters is None:
-        continue
-    p += int(counters.get("passed", 0))
-    f += int(counters.get("failed", 0)) + int(counters.get("error", 0)) + int(counters.get("timeout", 0))
-    s += int(counters.get("notExecuted", 0))
-print(p, f, s)
-PY
-)
+# One plain closing line for CI, summed over the per-project summaries
+# ("Passed!  - Failed: 0, Passed: 47, Skipped: 0, Total: 47, ...").
+read -r passed failed skipped < <(awk '
+  /^(Passed|Failed)! +- +Failed: / {
+    gsub(/,/, ""); f += $4; p += $6; s += $8
+  }
+  END { printf "%d %d %d\n", p, f, s }' "$results/console.log")
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if (( rc == 0 && passed == 0 )); then
   echo "test.sh: no test ran" >&2
