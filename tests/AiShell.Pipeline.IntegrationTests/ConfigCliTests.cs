@@ -4,14 +4,13 @@ namespace AiShell.Pipeline.IntegrationTests;
 
 public sealed class ConfigCliTests : IDisposable
 {
-    private readonly string _home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
+    private readonly TempHome _home = new();
 
-    private string DefaultFile => Path.Combine(_home, ".aishell", "config", "prometheus.yaml");
+    private string DefaultFile => Path.Combine(_home.Path, ".aishell", "config", "prometheus.yaml");
 
-    public void Dispose() => Directory.Delete(_home, recursive: true);
+    public void Dispose() => _home.Dispose();
 
-    private Task<RunResult> Aishell(params string[] args) =>
-        ProcessRunner.RunAsync(NativeBinary.Path, args, ExporterProcess.Env(_home));
+    private Task<RunResult> Aishell(params string[] args) => _home.RunAsync(args);
 
     [Fact]
     public async Task SeedCommands_WriteTheDefaultFile_AndGetReadsThemBack()

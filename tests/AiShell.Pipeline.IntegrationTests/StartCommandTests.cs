@@ -44,59 +44,38 @@ public sealed class StartCommandTests
     [Fact]
     public async Task Start_ReadsTheDefaultConfigPathUnderHome()
     {
-        string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
-        try
-        {
-            string dir = Path.Combine(home, ".aishell", "config");
-            Directory.CreateDirectory(dir);
-            await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yaml"), "prometheus:\n  port: 70000\n");
-            RunResult result = await ProcessRunner.RunAsync(NativeBinary.Path, ["prometheus", "start"], ExporterProcess.Env(home));
-            Assert.Equal(2, result.ExitCode);
-            Assert.Contains("prometheus.yaml:2: prometheus.port: 70000 is out of range 1-65535", result.Stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(home, recursive: true);
-        }
+        using var home = new TempHome();
+        string dir = Path.Combine(home.Path, ".aishell", "config");
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yaml"), "prometheus:\n  port: 70000\n");
+        RunResult result = await home.RunAsync("prometheus", "start");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("prometheus.yaml:2: prometheus.port: 70000 is out of range 1-65535", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Start_WithBadConfig_ExitsTwo_NamingFileLineKeyAndReason()
     {
-        string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
-        try
-        {
-            string file = Path.Combine(home, "bad.yaml");
-            await File.WriteAllTextAsync(file, "prometheus:\n  collect_interval: soon\n  portt: 1\n");
-            RunResult result = await ProcessRunner.RunAsync(NativeBinary.Path, ["prometheus", "start", "--config", file], ExporterProcess.Env(home));
-            Assert.Equal(2, result.ExitCode);
-            Assert.Contains($"{file}:2: prometheus.collect_interval: 'soon' is not a number of seconds", result.Stderr, StringComparison.Ordinal);
-            Assert.Contains($"{file}:3: prometheus.portt: unknown key", result.Stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(home, recursive: true);
-        }
+        using var home = new TempHome();
+        string file = Path.Combine(home.Path, "bad.yaml");
+        await File.WriteAllTextAsync(file, "prometheus:\n  collect_interval: soon\n  portt: 1\n");
+        RunResult result = await home.RunAsync("prometheus", "start", "--config", file);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{file}:2: prometheus.collect_interval: 'soon' is not a number of seconds", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{file}:3: prometheus.portt: unknown key", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Start_ViaAishellConfigVariable_UsesThatFile()
     {
-        string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
-        try
-        {
-            string file = Path.Combine(home, "env.yaml");
-            await File.WriteAllTextAsync(file, "prometheus:\n  enabled: false\n");
-            Dictionary<string, string> env = ExporterProcess.Env(home);
-            env["AISHELL_CONFIG"] = file;
-            RunResult result = await ProcessRunner.RunAsync(NativeBinary.Path, ["prometheus", "start", "--port", "0"], env);
-            Assert.Equal(1, result.ExitCode);
-            Assert.Contains($"prometheus.enabled is false in {file}", result.Stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(home, recursive: true);
-        }
+        using var home = new TempHome();
+        string file = Path.Combine(home.Path, "env.yaml");
+        await File.WriteAllTextAsync(file, "prometheus:\n  enabled: false\n");
+        Dictionary<string, string> env = home.Env;
+        env["AISHELL_CONFIG"] = file;
+        RunResult result = await ProcessRunner.RunAsync(NativeBinary.Path, ["prometheus", "start", "--port", "0"], env);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"prometheus.enabled is false in {file}", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -105,19 +84,11 @@ public sealed class StartCommandTests
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         taken.Start();
         int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
-        string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
-        try
-        {
-            RunResult result = await ProcessRunner.RunAsync(NativeBinary.Path,
-                ["prometheus", "start", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-                ExporterProcess.Env(home));
-            Assert.Equal(1, result.ExitCode);
-            Assert.Contains($"cannot listen on 127.0.0.1:{port}", result.Stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(home, recursive: true);
-        }
+        using var home = new TempHome();
+        RunResult result = await home.RunAsync("prometheus", "start", "--host", "127.0.0.1", "--port",
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -135,16 +106,9 @@ public sealed class StartCommandTests
     [InlineData("--path", "no-slash")]
     public async Task Start_BadOverride_ExitsTwo(string option, string value)
     {
-        string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
-        try
-        {
-            RunResult result = await ProcessRunner.RunAsync(NativeBinary.Path, ["prometheus", "start", option, value], ExporterProcess.Env(home));
-            Assert.Equal(2, result.ExitCode);
-            Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(home, recursive: true);
-        }
+        using var home = new TempHome();
+        RunResult result = await home.RunAsync("prometheus", "start", option, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
     }
 }
