@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (promtool and prometheus from the apt package
-# `prometheus`; clang and zlib1g-dev for the AOT build), publishes dist/aishell with ./build.sh,
-# then runs all test projects. Integration tests start that native binary.
+# `prometheus`; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
+# zlib1g-dev for the AOT build), publishes dist/aishell with ./build.sh, then runs all test
+# projects. Integration tests start that native binary. A PostgreSQL test fails, never skips,
+# when no server is reachable.
 #
 #   ./test.sh                      everything
 #   ./test.sh --filter NAME        pass a filter to dotnet test (e.g. FullyQualifiedName~Config)
@@ -27,13 +29,19 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheu
   systemctl stop prometheus || true
 fi
 
+# A throwaway PostgreSQL (apt) for the PostgreSQL tests, unless one is handed in with AISHELL_TEST_PG.
+if [[ -z "${AISHELL_TEST_PG:-}" ]]; then
+  eval "$(tests/postgres.sh start)"
+  trap 'tests/postgres.sh destroy' EXIT
+fi
+
 if [[ "${AISHELL_SKIP_BUILD:-}" != 1 || ! -x dist/aishell ]]; then
   ./build.sh
 fi
 export AISHELL_BINARY="$PWD/dist/aishell"
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+trap 'rm -rf "$results"; [[ -n "${AISHELL_TEST_PG_DIR:-}" ]] && tests/postgres.sh destroy' EXIT
 set +e
 dotnet test AiShell.Pipeline.sln -c Release -nologo "$@" 2>&1 \
   | tee "$results/console.log"

@@ -1,8 +1,10 @@
 using AiShell.Pipeline.Actors;
 using AiShell.Pipeline.Collectors;
 using AiShell.Pipeline.Collectors.Host;
+using AiShell.Pipeline.Collectors.Postgres;
 using AiShell.Pipeline.Configuration;
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 using AiShell.Pipeline.Server;
 
 namespace AiShell.Cli;
@@ -12,12 +14,19 @@ namespace AiShell.Cli;
 /// </summary>
 internal sealed class ExporterRuntime : IAsyncDisposable
 {
-    private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server)
+    private readonly List<IAsyncDisposable> _owned;
+
+    private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, List<IAsyncDisposable> owned)
     {
         Registry = registry;
         Pipeline = pipeline;
         Server = server;
+        _owned = owned;
     }
+
+    /// <summary>Operational messages (collector failures, discovery) go to stderr with a UTC timestamp.</summary>
+    public static void Log(string message) =>
+        Console.Error.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} aishell: {message}");
 
     public MetricRegistry Registry { get; }
 
@@ -38,9 +47,21 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             collectors.Add(new HostCollector());
         }
 
+        var querySources = new QuerySources();
+        var owned = new List<IAsyncDisposable>();
+        foreach (PostgresTargetOptions target in await PostgresTargets.ResolveAsync(config, Log, cancellationToken))
+        {
+            var collector = new PostgresCollector(target, querySources, Log);
+            collectors.Add(collector);
+            owned.Add(collector);
+        }
+
         MetricsPipeline pipeline = MetricsPipeline.Start(registry, collectors, new PipelineOptions
         {
             CollectInterval = config.CollectInterval,
+            // Reconnects back off from 1 s, doubling, up to two intervals (at most 60 s).
+            MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(config.CollectInterval.TotalSeconds * 2, 1, 60)),
+            Log = Log,
         });
 
         ExporterServer? server = null;
@@ -54,7 +75,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Version = BuildInfo.Version,
             });
             await server.StartAsync(cancellationToken);
-            return new ExporterRuntime(registry, pipeline, server);
+            return new ExporterRuntime(registry, pipeline, server, owned);
         }
         catch
         {
@@ -64,6 +85,11 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             }
 
             await pipeline.StopAsync(TimeSpan.FromSeconds(5));
+            foreach (IAsyncDisposable item in owned)
+            {
+                await item.DisposeAsync();
+            }
+
             throw;
         }
     }
@@ -78,5 +104,9 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
         await Server.DisposeAsync();
         await Pipeline.StopAsync(TimeSpan.FromSeconds(5));
+        foreach (IAsyncDisposable item in _owned)
+        {
+            await item.DisposeAsync();
+        }
     }
 }

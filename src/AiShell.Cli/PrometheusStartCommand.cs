@@ -51,6 +51,16 @@ internal static class PrometheusStartCommand
         {
             runtime = await ExporterRuntime.StartAsync(config, stop.Token);
         }
+        catch (ConfigException ex)
+        {
+            await Console.Error.WriteLineAsync($"✗ {ex.Message}");
+            return 2;
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync($"✗ {config.Source}: {ex.Message}");
+            return 2;
+        }
         catch (Exception ex) when (ex is IOException or SocketException or InvalidOperationException)
         {
             await Console.Error.WriteLineAsync($"✗ cannot listen on {config.Host}:{config.Port}: {ex.GetBaseException().Message}");

@@ -75,6 +75,11 @@ internal sealed class CollectorActor : UntypedActor, IWithTimers
     {
         _running = false;
         DateTimeOffset now = _options.Time.GetUtcNow();
+        if (_health.ConsecutiveFailures > 0)
+        {
+            _options.Log?.Invoke($"collector {_source} recovered after {_health.ConsecutiveFailures} failed run(s)");
+        }
+
         _health.RecordSuccess(now, succeeded.Duration);
         _self.Up.Set(1);
         _self.Duration.Set(succeeded.Duration.TotalSeconds);

@@ -50,9 +50,11 @@ internal sealed class CollectorSupervisorActor : UntypedActor
             {
                 if (PipelineStatus.SourceName(slot.Collector.Name, slot.Collector.Database) == failed.CollectorSource)
                 {
-                    slot.Health.RecordFailure(_options.Time.GetUtcNow(), failed.InnerException?.Message ?? failed.Message);
+                    string error = failed.InnerException?.Message ?? failed.Message;
+                    slot.Health.RecordFailure(_options.Time.GetUtcNow(), error);
                     slot.Self.Errors.AddAtomic(1);
                     slot.Self.Up.Set(0);
+                    _options.Log?.Invoke($"collector {failed.CollectorSource} failed ({slot.Health.ConsecutiveFailures} in a row): {error}");
                 }
             }
         }

@@ -23,6 +23,9 @@ public sealed class PipelineOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Where collector failures and recoveries are reported (one line each); none when null.</summary>
+    public Action<string>? Log { get; init; }
+
     internal TimeSpan EffectiveTimeout => CollectTimeout ?? CollectInterval;
 
     /// <summary>min * 2^(failures-1), capped at max, with up to 20% jitter so restarts do not align.</summary>

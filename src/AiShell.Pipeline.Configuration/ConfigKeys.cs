@@ -46,6 +46,12 @@ public static class ConfigKeys
         new("prometheus.drop_labels", ConfigValueKind.NameList,
             "Label names removed before folding: a list, or a comma-separated string (\"user_id,session_id\").",
             ApplyDropLabels, c => "[" + string.Join(", ", c.DropLabels) + "]"),
+        new("prometheus.slow_query_thresholds", ConfigValueKind.NumberList,
+            "Seconds; a statement slower than a threshold counts in aishell_slow_query_total{threshold}. Default [1].",
+            ApplySlowThresholds, c => "[" + string.Join(", ", c.SlowQueryThresholds.Select(Scalars.Format)) + "]"),
+        new("prometheus.databases", ConfigValueKind.Structured,
+            "PostgreSQL targets: a list of {name, connection_string, password_file, password_env, labels, statement_timeout, auto_discover, include, exclude, top_tables}.",
+            DatabasesParser.Apply, DatabasesParser.Show),
         new("prometheus.custom_metrics", ConfigValueKind.Structured,
             "User-defined metrics: a list of {name, type: counter|gauge|histogram, help, labels: [..], buckets: [..]}.",
             CustomMetricsParser.Apply, CustomMetricsParser.Show),
@@ -118,6 +124,23 @@ public static class ConfigKeys
             return null;
         },
         c => c.Buckets.TryGetValue(name, out double[]? b) ? "[" + string.Join(", ", b.Select(Scalars.Format)) + "]" : "");
+
+    private static string? ApplySlowThresholds(ExporterConfig config, YamlNode node)
+    {
+        string? error = ReadNumbers(node, out double[] thresholds);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (thresholds.Length == 0 || thresholds.Any(t => t <= 0) || thresholds.Distinct().Count() != thresholds.Length)
+        {
+            return "needs one or more distinct positive numbers of seconds";
+        }
+
+        config.SlowQueryThresholds = [.. thresholds.Order()];
+        return null;
+    }
 
     internal static string? ReadNumbers(YamlNode node, out double[] numbers)
     {

@@ -68,7 +68,42 @@ public static class ConfigLoader
             Walk(section, "prometheus", config, source, errors);
         }
 
+        CrossCheck(config, source, errors);
         return errors.Count > 0 ? throw new ConfigException(errors) : config;
+    }
+
+    /// <summary>Rules that span keys: names a custom metric's databases list must exist.</summary>
+    private static void CrossCheck(ExporterConfig config, string source, List<ConfigError> errors)
+    {
+        foreach (CustomMetricConfig metric in config.CustomMetrics)
+        {
+            foreach (string database in metric.Databases ?? [])
+            {
+                if (!config.Databases.Exists(d => d.Name == database))
+                {
+                    errors.Add(new ConfigError(source, "prometheus.custom_metrics",
+                        $"'{metric.Name}' names database '{database}', which is not in prometheus.databases"));
+                }
+            }
+
+            if (metric.Query is not null && config.Databases.Count == 0)
+            {
+                errors.Add(new ConfigError(source, "prometheus.custom_metrics",
+                    $"'{metric.Name}' has a query but prometheus.databases is empty"));
+            }
+        }
+
+        foreach (DatabaseConfig database in config.Databases)
+        {
+            foreach ((string label, _) in database.Labels)
+            {
+                if (config.ConstantLabels.Exists(kv => kv.Key == label))
+                {
+                    errors.Add(new ConfigError(source, "prometheus.databases",
+                        $"'{database.Name}': label '{label}' is already a constant label in prometheus.labels"));
+                }
+            }
+        }
     }
 
     /// <summary>The document's root mapping, or null for an empty file.</summary>

@@ -7,7 +7,7 @@ namespace AiShell.Pipeline.Configuration;
 /// <summary>Reads <c>prometheus.custom_metrics</c>: a list of metric declarations.</summary>
 internal static class CustomMetricsParser
 {
-    private static readonly string[] Fields = ["name", "type", "help", "labels", "buckets"];
+    private static readonly string[] Fields = ["name", "type", "help", "labels", "buckets", "query", "databases"];
 
     public static string? Apply(ExporterConfig config, YamlNode node)
     {
@@ -120,7 +120,24 @@ internal static class CustomMetricsParser
             buckets = bounds;
         }
 
-        metric = new CustomMetricConfig(name, type, help, [.. labels], buckets);
+        string? query = Scalar(map, "query");
+        if (query is not null && (query.Trim().Length == 0 || type == MetricType.Histogram))
+        {
+            return $"'{name}': query must be non-empty SQL, on a counter or gauge";
+        }
+
+        string[]? databases = null;
+        if (map.Children.TryGetValue(new YamlScalarNode("databases"), out YamlNode? dbNode))
+        {
+            if (query is null || dbNode is not YamlSequenceNode dbSeq)
+            {
+                return $"'{name}': databases is a list of database names and needs a query";
+            }
+
+            databases = dbSeq.Select(ConfigKeys.Describe).ToArray();
+        }
+
+        metric = new CustomMetricConfig(name, type, help, [.. labels], buckets, query, databases);
         return null;
     }
 

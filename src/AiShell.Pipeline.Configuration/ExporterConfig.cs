@@ -41,13 +41,37 @@ public sealed class ExporterConfig
 
     public List<CustomMetricConfig> CustomMetrics { get; } = [];
 
-    public MetricOptions ToMetricOptions() => new()
+    /// <summary><c>prometheus.databases</c>: the PostgreSQL targets.</summary>
+    public List<DatabaseConfig> Databases { get; } = [];
+
+    /// <summary><c>prometheus.slow_query_thresholds</c>: seconds; the <c>threshold</c> label of aishell_slow_query_total.</summary>
+    public double[] SlowQueryThresholds { get; set; } = [1];
+
+    public MetricOptions ToMetricOptions()
     {
-        Prefix = Prefix,
-        ConstantLabels = ConstantLabels,
-        BucketSets = Buckets,
-    };
+        var databaseLabels = new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>(StringComparer.Ordinal);
+        foreach (DatabaseConfig database in Databases)
+        {
+            if (database.Labels.Count > 0)
+            {
+                databaseLabels[database.Name] = database.Labels;
+            }
+        }
+
+        return new MetricOptions
+        {
+            Prefix = Prefix,
+            ConstantLabels = ConstantLabels,
+            BucketSets = Buckets,
+            DatabaseLabels = databaseLabels,
+        };
+    }
 }
 
-/// <summary>An entry of <c>prometheus.custom_metrics</c>.</summary>
-public sealed record CustomMetricConfig(string Name, MetricType Type, string Help, string[] Labels, double[]? Buckets);
+/// <summary>
+/// An entry of <c>prometheus.custom_metrics</c>. With <see cref="Query"/> it is SQL-defined: run on
+/// every collect interval against <see cref="Databases"/> (all configured ones when empty), its
+/// <see cref="Labels"/> columns become labels and its <c>value</c> column the sample.
+/// </summary>
+public sealed record CustomMetricConfig(string Name, MetricType Type, string Help, string[] Labels, double[]? Buckets,
+    string? Query = null, string[]? Databases = null);

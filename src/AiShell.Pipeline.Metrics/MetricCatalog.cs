@@ -34,6 +34,79 @@ public static class MetricCatalog
     public static readonly MetricDescriptor NetworkBytesSent = MetricDescriptor.Counter(
         "network_bytes_sent", "Bytes sent by a network interface since boot (from /proc/net/dev).", "device");
 
+    // PostgreSQL: availability and connections (source="server": seen by the server; "pool": reported by the app).
+    public static readonly MetricDescriptor Up = MetricDescriptor.Gauge(
+        "up", "1 when the last collection from this database succeeded, 0 when it could not connect or failed.", "database");
+
+    public static readonly MetricDescriptor ConnectionsActive = MetricDescriptor.Gauge(
+        "connections_active", "Open connections: server-side, client backends of the database (pg_stat_activity).", "database", "source");
+
+    public static readonly MetricDescriptor ConnectionsByState = MetricDescriptor.Gauge(
+        "connections_by_state", "Client backends of the database by pg_stat_activity.state.", "database", "state");
+
+    public static readonly MetricDescriptor ConnectionsPoolSize = MetricDescriptor.Gauge(
+        "connections_pool_size", "Connection limit that applies: server-side, datconnlimit or max_connections minus superuser_reserved_connections.", "database", "source");
+
+    public static readonly MetricDescriptor ConnectionErrorsTotal = MetricDescriptor.Counter(
+        "connection_errors_total", "Failed connection attempts by the exporter, by SQLSTATE or reason (connection_refused, timeout, dns, other).", "database", "error");
+
+    // PostgreSQL: performance (pg_stat_database, sizes).
+    public static readonly MetricDescriptor CacheHitRate = MetricDescriptor.Gauge(
+        "cache_hit_rate", "Buffer cache hit ratio (0-1), blks_hit / (blks_hit + blks_read), over the last interval with block access.", "database");
+
+    public static readonly MetricDescriptor DatabaseSizeBytes = MetricDescriptor.Gauge(
+        "database_size_bytes", "pg_database_size of the database.", "database");
+
+    public static readonly MetricDescriptor TableSizeBytes = MetricDescriptor.Gauge(
+        "table_size_bytes", "pg_table_size (heap + TOAST, without indexes) of the largest tables, schema-qualified.", "database", "table");
+
+    public static readonly MetricDescriptor IndexSizeBytes = MetricDescriptor.Gauge(
+        "index_size_bytes", "pg_relation_size of the largest indexes.", "database", "table", "index");
+
+    public static readonly MetricDescriptor TransactionsTotal = MetricDescriptor.Counter(
+        "transactions_total", "Transactions committed or rolled back (pg_stat_database).", "database", "result");
+
+    public static readonly MetricDescriptor TuplesTotal = MetricDescriptor.Counter(
+        "tuples_total", "Rows returned, fetched, inserted, updated and deleted (pg_stat_database).", "database", "operation");
+
+    public static readonly MetricDescriptor DeadlocksTotal = MetricDescriptor.Counter(
+        "deadlocks_total", "Deadlocks detected (pg_stat_database).", "database");
+
+    public static readonly MetricDescriptor TempBytesTotal = MetricDescriptor.Counter(
+        "temp_bytes_total", "Bytes written to temporary files by queries (pg_stat_database).", "database");
+
+    public static readonly MetricDescriptor TempFilesTotal = MetricDescriptor.Counter(
+        "temp_files_total", "Temporary files created by queries (pg_stat_database).", "database");
+
+    // PostgreSQL: replication and locks.
+    public static readonly MetricDescriptor ReplicationLagSeconds = MetricDescriptor.Gauge(
+        "replication_lag_seconds", "Primary side: replay_lag of each standby (pg_stat_replication).", "database", "standby");
+
+    public static readonly MetricDescriptor ReplicationLagBytes = MetricDescriptor.Gauge(
+        "replication_lag_bytes", "Primary side: WAL bytes between the current LSN and each standby's replay LSN.", "database", "standby");
+
+    public static readonly MetricDescriptor ReplicationReplayLagSeconds = MetricDescriptor.Gauge(
+        "replication_replay_lag_seconds", "Standby side: now() minus pg_last_xact_replay_timestamp().", "database");
+
+    public static readonly MetricDescriptor Locks = MetricDescriptor.Gauge(
+        "locks", "Locks held (state=granted) or awaited (state=waiting) in the database, by mode (pg_locks).", "database", "mode", "state");
+
+    // Queries (pg_stat_statements now; query events with the ingest pipeline).
+    public static readonly MetricDescriptor QueryTotal = MetricDescriptor.Counter(
+        "query_total", "Total number of queries executed, by statement type and status.", "database", "type", "status");
+
+    public static readonly MetricDescriptor QueryDurationSeconds = MetricDescriptor.Histogram(
+        "query_duration_seconds", "Query execution duration.", "query_duration", "database", "type");
+
+    public static readonly MetricDescriptor SlowQueryTotal = MetricDescriptor.Counter(
+        "slow_query_total", "Queries slower than a configured threshold (seconds).", "database", "threshold");
+
+    public static readonly MetricDescriptor StatStatementsAvailable = MetricDescriptor.Gauge(
+        "postgres_stat_statements_available", "1 when pg_stat_statements is installed and readable in the database.", "database");
+
+    public static readonly MetricDescriptor PostgresViewErrorsTotal = MetricDescriptor.Counter(
+        "postgres_view_errors_total", "A view's query failed while the connection stayed up (timeout, permission, error); the others still ran.", "database", "view", "reason");
+
     // Collector self-metrics.
     public static readonly MetricDescriptor CollectorUp = MetricDescriptor.Gauge(
         "collector_up", "1 when the collector's last run succeeded, 0 when it failed.", "collector");
@@ -76,6 +149,10 @@ public static class MetricCatalog
     [
         CpuUsagePercent, MemoryUsageBytes, MemoryAvailableBytes, DiskReadsTotal, DiskWritesTotal,
         DiskReadBytesTotal, DiskWrittenBytesTotal, NetworkBytesReceived, NetworkBytesSent,
+        Up, ConnectionsActive, ConnectionsByState, ConnectionsPoolSize, ConnectionErrorsTotal, CacheHitRate,
+        DatabaseSizeBytes, TableSizeBytes, IndexSizeBytes, TransactionsTotal, TuplesTotal, DeadlocksTotal, TempBytesTotal,
+        TempFilesTotal, ReplicationLagSeconds, ReplicationLagBytes, ReplicationReplayLagSeconds, Locks, QueryTotal,
+        QueryDurationSeconds, SlowQueryTotal, StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
         PipelineSamplesTotal, PipelineBatchesTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
         ExporterBuildInfo, ExporterStartTime,

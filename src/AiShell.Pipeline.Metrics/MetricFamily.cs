@@ -94,6 +94,9 @@ public sealed class MetricFamily
         return new ReadOnlySpan<Series>(series, 0, count);
     }
 
+    /// <summary>Every series created so far, written or not (a copy; the serializer reads without copying).</summary>
+    public Series[] AllSeries() => SeriesSnapshot().ToArray();
+
     /// <summary>The series for these label values (in <see cref="LabelNames"/> order), created on first use.</summary>
     public Series WithLabels(params ReadOnlySpan<string> labelValues)
     {
@@ -151,6 +154,7 @@ public sealed class MetricFamily
             labels.Append('"');
         }
 
+        AppendDatabaseLabels(labels, labelValues);
         string labelText = labels.ToString();
         string braced = labelText.Length == 0 ? string.Empty : "{" + labelText + "}";
         int ordinal = _registry.NextOrdinal();
@@ -162,6 +166,32 @@ public sealed class MetricFamily
         string bucketOpen = labelText.Length == 0 ? $"{Name}_bucket{{le=\"" : $"{Name}_bucket{{{labelText},le=\"";
         return new Series(this, ordinal, labelValues, TextEscaper.Utf8(bucketOpen),
             TextEscaper.Utf8($"{Name}_sum{braced} "), TextEscaper.Utf8($"{Name}_count{braced} "));
+    }
+
+    private void AppendDatabaseLabels(StringBuilder labels, string[] labelValues)
+    {
+        int index = Array.IndexOf(LabelNames, "database");
+        if (index < 0 || !_registry.Options.DatabaseLabels.TryGetValue(labelValues[index], out var extra))
+        {
+            return;
+        }
+
+        foreach ((string name, string value) in extra)
+        {
+            if (value.Length == 0 || Array.IndexOf(LabelNames, name) >= 0)
+            {
+                continue; // the family's own label wins; the registry rejects such clashes up front
+            }
+
+            if (labels.Length > 0)
+            {
+                labels.Append(',');
+            }
+
+            labels.Append(name).Append("=\"");
+            TextEscaper.AppendLabelValue(labels, value);
+            labels.Append('"');
+        }
     }
 
     private static string TypeWord(MetricType type) => type switch

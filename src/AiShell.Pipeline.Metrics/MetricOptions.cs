@@ -13,6 +13,13 @@ public sealed class MetricOptions
     /// <summary>Labels added to every series (environment, region, cluster...), in this order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ConstantLabels { get; init; } = [];
 
+    /// <summary>
+    /// Extra labels for every series whose <c>database</c> label has the given value (a database
+    /// entry's <c>labels:</c> in config), e.g. <c>app1 → team="billing"</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> DatabaseLabels { get; init; } =
+        new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>();
+
     /// <summary>Named bucket sets (<c>query_duration</c>, <c>request_size</c>, <c>http_duration</c>).</summary>
     public IReadOnlyDictionary<string, double[]> BucketSets { get; init; } = new Dictionary<string, double[]>
     {

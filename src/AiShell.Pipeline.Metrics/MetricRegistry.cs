@@ -46,6 +46,24 @@ public sealed class MetricRegistry
         }
 
         _constantLabelText = sb.ToString();
+        foreach ((string database, IReadOnlyList<KeyValuePair<string, string>> extra) in Options.DatabaseLabels)
+        {
+            foreach ((string name, _) in extra)
+            {
+                if (!NameRules.IsValidLabelName(name) || name == "database")
+                {
+                    ThrowHelper.Argument($"Database '{database}': '{name}' is not a usable label name.");
+                }
+
+                foreach ((string constant, _) in Options.ConstantLabels)
+                {
+                    if (constant == name)
+                    {
+                        ThrowHelper.Argument($"Database '{database}': label '{name}' is already a constant label.");
+                    }
+                }
+            }
+        }
     }
 
     public MetricOptions Options { get; }
@@ -140,6 +158,20 @@ public sealed class MetricRegistry
             if (!seen.Add(label))
             {
                 ThrowHelper.Argument($"Metric '{name}': label '{label}' is given twice (or clashes with a constant label).");
+            }
+        }
+
+        if (Array.IndexOf(d.LabelNames, "database") >= 0)
+        {
+            foreach ((string database, IReadOnlyList<KeyValuePair<string, string>> extra) in Options.DatabaseLabels)
+            {
+                foreach ((string label, _) in extra)
+                {
+                    if (Array.IndexOf(d.LabelNames, label) >= 0)
+                    {
+                        ThrowHelper.Argument($"Metric '{name}' already has a '{label}' label; database '{database}' cannot add one.");
+                    }
+                }
             }
         }
     }

@@ -103,6 +103,25 @@ public sealed class Series
         _written = true;
     }
 
+    /// <summary>
+    /// Single-writer: <paramref name="count"/> observations that all land in <paramref name="value"/>'s
+    /// bucket and add <paramref name="sum"/> (a per-interval mean from cumulative statistics).
+    /// </summary>
+    public void ObserveMany(double value, long count, double sum)
+    {
+        long[] buckets = _buckets!;
+        int i = BucketIndex(_bounds!, value);
+        Volatile.Write(ref buckets[i], buckets[i] + count);
+        Volatile.Write(ref _sum, _sum + sum);
+        _written = true;
+    }
+
+    /// <summary>
+    /// Hides the series until it is written again: a table that left the top N, a NULL column, a
+    /// standby that disconnected. Its state is kept, so a counter that comes back does not reset.
+    /// </summary>
+    public void Clear() => Volatile.Write(ref _written, false);
+
     /// <summary>Thread-safe observation.</summary>
     public void ObserveAtomic(double value)
     {

@@ -10,10 +10,16 @@ public enum SampleOp : byte
 
     /// <summary>Record one observation into a histogram.</summary>
     Observe,
+
+    /// <summary>Record <c>Count</c> observations of <c>Value</c> whose total is <c>Sum</c>.</summary>
+    ObserveMany,
+
+    /// <summary>Stop exposing the series until it is written again.</summary>
+    Clear,
 }
 
 /// <summary>One value for one series, as it travels inside a <see cref="SampleBatch"/>.</summary>
-public readonly record struct Sample(Series Series, double Value, SampleOp Op)
+public readonly record struct Sample(Series Series, double Value, SampleOp Op, long Count = 0, double Sum = 0)
 {
     /// <summary>Applies the sample. Only the aggregator that owns the series' shard calls this.</summary>
     public void Fold()
@@ -26,8 +32,14 @@ public readonly record struct Sample(Series Series, double Value, SampleOp Op)
             case SampleOp.Add:
                 Series.Add(Value);
                 break;
-            default:
+            case SampleOp.Observe:
                 Series.Observe(Value);
+                break;
+            case SampleOp.ObserveMany:
+                Series.ObserveMany(Value, Count, Sum);
+                break;
+            default:
+                Series.Clear();
                 break;
         }
     }

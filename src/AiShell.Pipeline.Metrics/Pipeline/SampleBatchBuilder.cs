@@ -28,6 +28,11 @@ public sealed class SampleBatchBuilder
 
     public void Observe(Series series, double value) => Add(new Sample(series, value, SampleOp.Observe));
 
+    public void ObserveMany(Series series, double value, long count, double sum) =>
+        Add(new Sample(series, value, SampleOp.ObserveMany, count, sum));
+
+    public void Clear(Series series) => Add(new Sample(series, 0, SampleOp.Clear));
+
     public void Add(in Sample sample)
     {
         int shard = sample.Series.Ordinal % _perShard.Length;

@@ -1,0 +1,120 @@
+using AiShell.Pipeline.Collectors.Postgres;
+using AiShell.Pipeline.Configuration;
+using AiShell.Pipeline.Metrics;
+
+namespace AiShell.Cli;
+
+/// <summary>
+/// Turns <c>prometheus.databases</c> into collector targets: reads passwords from files or the
+/// environment, expands <c>auto_discover</c> entries, and attaches the SQL-defined custom metrics.
+/// Errors name the entry and key, never a password or a connection string.
+/// </summary>
+internal static class PostgresTargets
+{
+    public static async Task<List<PostgresTargetOptions>> ResolveAsync(ExporterConfig config, Action<string> log, CancellationToken cancellationToken)
+    {
+        var targets = new List<PostgresTargetOptions>();
+        foreach (DatabaseConfig database in config.Databases)
+        {
+            var target = new PostgresTargetOptions
+            {
+                Name = database.Name,
+                ConnectionString = database.ConnectionString,
+                Password = ReadPassword(database, config.Source),
+                StatementTimeout = database.StatementTimeout,
+                TopTables = database.TopTables,
+                SlowQueryThresholds = config.SlowQueryThresholds,
+            };
+
+            try
+            {
+                PostgresDataSource.Create(target).Dispose(); // validates the connection string up front
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ConfigException([new ConfigError(config.Source, "prometheus.databases", ex.Message)]);
+            }
+
+            if (!database.AutoDiscover)
+            {
+                targets.Add(target with { SqlMetrics = SqlMetricsFor(config, database.Name, database.Name) });
+                continue;
+            }
+
+            List<string> names;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(database.StatementTimeout + TimeSpan.FromSeconds(5));
+                names = await PostgresDiscovery.DiscoverAsync(target, database.Include, database.Exclude, timeout.Token);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
+            {
+                log($"database {database.Name}: auto_discover could not list databases ({ConnectionErrors.Classify(ex)}); monitoring the entry itself until restart");
+                targets.Add(target with { SqlMetrics = SqlMetricsFor(config, database.Name, database.Name) });
+                continue;
+            }
+
+            log($"database {database.Name}: auto_discover found {names.Count} database(s): {string.Join(", ", names)}");
+            foreach (string name in names)
+            {
+                targets.Add(target with
+                {
+                    Name = name,
+                    ConnectionString = PostgresDiscovery.ForDatabase(database.ConnectionString, name),
+                    SqlMetrics = SqlMetricsFor(config, database.Name, name),
+                });
+            }
+        }
+
+        return targets;
+    }
+
+    private static string? ReadPassword(DatabaseConfig database, string source)
+    {
+        if (database.PasswordFile is { } file)
+        {
+            try
+            {
+                return File.ReadAllText(file).TrimEnd('\r', '\n');
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigException([new ConfigError(source, "prometheus.databases",
+                    $"'{database.Name}': password_file {file} cannot be read: {ex.GetType().Name}")]);
+            }
+        }
+
+        if (database.PasswordEnv is { } variable)
+        {
+            return Environment.GetEnvironmentVariable(variable)
+                ?? throw new ConfigException([new ConfigError(source, "prometheus.databases",
+                    $"'{database.Name}': password_env names {variable}, which is not set")]);
+        }
+
+        return null;
+    }
+
+    /// <summary>SQL metrics that apply to a target: those without a databases list, or naming the entry or the database.</summary>
+    private static List<SqlMetric> SqlMetricsFor(ExporterConfig config, string entry, string database)
+    {
+        var metrics = new List<SqlMetric>();
+        if (!config.MetricsCustom)
+        {
+            return metrics;
+        }
+
+        foreach (CustomMetricConfig metric in config.CustomMetrics)
+        {
+            if (metric.Query is null || (metric.Databases is { } only && !only.Contains(entry) && !only.Contains(database)))
+            {
+                continue;
+            }
+
+            var descriptor = new MetricDescriptor(metric.Name, metric.Help, metric.Type, ["database", .. metric.Labels]);
+            metrics.Add(new SqlMetric(descriptor, metric.Query, metric.Labels));
+        }
+
+        return metrics;
+    }
+}
