@@ -43,7 +43,7 @@ export AISHELL_BINARY="$PWD/dist/aishell"
 results=$(mktemp -d)
 trap 'rm -rf "$results"; [[ -n "${AISHELL_TEST_PG_DIR:-}" ]] && tests/postgres.sh destroy' EXIT
 set +e
-dotnet test AiShell.Pipeline.sln -c Release -nologo "$@" 2>&1 \
+dotnet test AiShell.Pipeline.sln -c Release -nologo -m:1 "$@" 2>&1 \
   | tee "$results/console.log"
 rc=${PIPESTATUS[0]}
 set -e

@@ -5,7 +5,11 @@ using AiShell.Pipeline.Tests.Shared;
 
 namespace AiShell.Pipeline.IntegrationTests;
 
-/// <summary>The native binary with two databases configured, one of them unreachable, against a real PostgreSQL.</summary>
+/// <summary>
+/// The native binary with two databases configured, one of them unreachable, against a real
+/// PostgreSQL. Runs alone: one test stops and restarts the shared server.
+/// </summary>
+[Collection(ServerControlCollection.Name)]
 public sealed class PostgresExporterTests
 {
     private static readonly string[] ReachableSeries =
