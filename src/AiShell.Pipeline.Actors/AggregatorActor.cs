@@ -14,16 +14,18 @@ internal sealed class AggregatorActor : UntypedActor
 {
     private const int BatchesPerTurn = 256; // then yield, so other actors on the dispatcher get a turn
 
+    private readonly ShardChannels _channels;
     private readonly ChannelReader<SampleBatch> _reader;
     private readonly PipelineStatus _status;
     private readonly Series _samplesFolded;
     private readonly Series _batchesFolded;
     private readonly TaskCompletionSource _drained;
 
-    public AggregatorActor(ChannelReader<SampleBatch> reader, PipelineStatus status, Series samplesFolded,
+    public AggregatorActor(ShardChannels channels, int shard, PipelineStatus status, Series samplesFolded,
         Series batchesFolded, TaskCompletionSource drained)
     {
-        _reader = reader;
+        _channels = channels;
+        _reader = channels.Reader(shard);
         _status = status;
         _samplesFolded = samplesFolded;
         _batchesFolded = batchesFolded;
@@ -57,8 +59,8 @@ internal sealed class AggregatorActor : UntypedActor
         {
             try
             {
-                batch.Fold();
                 samples += batch.Count;
+                batch.Fold();
                 batches++;
                 _status.MarkFolded(batch.Source);
             }
@@ -70,6 +72,7 @@ internal sealed class AggregatorActor : UntypedActor
 
         if (batches > 0)
         {
+            _channels.Release(samples);
             _samplesFolded.Add(samples);
             _batchesFolded.Add(batches);
         }

@@ -49,7 +49,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
         }
 
         var status = new PipelineStatus(slots.ConvertAll(s => s.Health), options.Time.GetUtcNow());
-        var channels = new ShardChannels(options.Shards, options.ChannelCapacity);
+        var channels = new ShardChannels(options.Shards, options.MaxPendingSamples);
         MetricFamily samples = registry.Register(MetricCatalog.PipelineSamplesTotal);
         MetricFamily batches = registry.Register(MetricCatalog.PipelineBatchesTotal);
 
@@ -60,10 +60,10 @@ public sealed class MetricsPipeline : IAsyncDisposable
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             drained[shard] = done.Task;
             string label = shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var reader = channels.Reader(shard);
+            int index = shard;
             var samplesSeries = samples.WithLabels(label);
             var batchesSeries = batches.WithLabels(label);
-            system.ActorOf(Props.Create(() => new AggregatorActor(reader, status, samplesSeries, batchesSeries, done)),
+            system.ActorOf(Props.Create(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, done)),
                 $"aggregator-{label}");
         }
 

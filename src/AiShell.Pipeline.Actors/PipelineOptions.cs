@@ -6,11 +6,11 @@ public sealed class PipelineOptions
     public int Shards { get; init; } = Math.Max(2, Environment.ProcessorCount);
 
     /// <summary>
-    /// Batches (not samples) each shard's channel holds. Full mode is Wait: a producer whose batch does
-    /// not fit waits, so nothing accepted is dropped; a collector that is still waiting when its next
-    /// tick comes skips that tick.
+    /// Samples admitted but not yet folded, across all shards (about 40 bytes each). When the budget
+    /// is spent collectors wait, HTTP ingest answers 429 and UDP ingest drops and counts; see
+    /// <see cref="ShardChannels"/>.
     /// </summary>
-    public int ChannelCapacity { get; init; } = 1024;
+    public long MaxPendingSamples { get; init; } = 2_000_000;
 
     public TimeSpan CollectInterval { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -4,23 +4,34 @@ using AiShell.Pipeline.Metrics.Pipeline;
 namespace AiShell.Pipeline.Actors;
 
 /// <summary>
-/// One bounded channel of <see cref="SampleBatch"/> per aggregator shard. Items are batches, never
+/// One channel of <see cref="SampleBatch"/> per aggregator shard, bounded by a budget of samples in
+/// flight (admitted but not yet folded) rather than by a count of batches. Items are batches, never
 /// single samples: each channel operation takes a lock, so its cost is paid once per batch.
-/// Full mode: <see cref="BoundedChannelFullMode.Wait"/> (see <see cref="PipelineOptions.ChannelCapacity"/>).
+/// <para>
+/// What happens when the budget is spent is each producer's named choice:
+/// collectors <b>wait</b> (<see cref="WriteAsync"/>: readings are absolute, a late one loses nothing),
+/// HTTP ingest <b>rejects the whole request</b> with 429 (<see cref="TryWriteAll"/>: all or nothing,
+/// so an accepted batch is counted exactly once and a rejected one not at all), UDP ingest <b>drops
+/// and counts</b>. Admission is one atomic add, so a request's batches for different shards are
+/// admitted together, which bounded channels per shard cannot do.
+/// </para>
 /// </summary>
 public sealed class ShardChannels
 {
     private readonly Channel<SampleBatch>[] _channels;
+    private readonly long _maxPending;
+    private long _pending;
 
-    public ShardChannels(int shards, int capacity)
+    public ShardChannels(int shards, long maxPendingSamples)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPendingSamples, 1);
+        _maxPending = maxPendingSamples;
         _channels = new Channel<SampleBatch>[shards];
         for (int i = 0; i < shards; i++)
         {
-            _channels[i] = Channel.CreateBounded<SampleBatch>(new BoundedChannelOptions(capacity)
+            _channels[i] = Channel.CreateUnbounded<SampleBatch>(new UnboundedChannelOptions
             {
-                FullMode = BoundedChannelFullMode.Wait,
                 SingleReader = true,
                 SingleWriter = false,
                 AllowSynchronousContinuations = false,
@@ -30,24 +41,77 @@ public sealed class ShardChannels
 
     public int Count => _channels.Length;
 
+    /// <summary>Samples admitted and not yet folded.</summary>
+    public long Pending => Interlocked.Read(ref _pending);
+
+    public long Capacity => _maxPending;
+
     public ChannelReader<SampleBatch> Reader(int shard) => _channels[shard].Reader;
 
     /// <summary>Batches waiting in a shard's channel.</summary>
     public int Depth(int shard) => _channels[shard].Reader.Count;
 
-    /// <summary>Fast path <c>TryWrite</c>; a full channel makes the caller wait for room.</summary>
-    public ValueTask WriteAsync(SampleBatch batch, CancellationToken cancellationToken)
+    /// <summary>Reserves room for <paramref name="samples"/>; a request larger than the whole budget is admitted only into an empty pipeline.</summary>
+    public bool TryAdmit(long samples)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        ChannelWriter<SampleBatch> writer = _channels[batch.Shard].Writer;
-        return writer.TryWrite(batch) ? ValueTask.CompletedTask : writer.WriteAsync(batch, cancellationToken);
+        long after = Interlocked.Add(ref _pending, samples);
+        if (after <= _maxPending || after == samples)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _pending, -samples);
+        return false;
     }
 
-    /// <summary>Non-blocking write; false when the shard's channel is full or closed.</summary>
-    public bool TryWrite(SampleBatch batch)
+    /// <summary>Called by an aggregator once it has folded <paramref name="samples"/>.</summary>
+    public void Release(long samples) => Interlocked.Add(ref _pending, -samples);
+
+    /// <summary>Collector path: waits until the batch is admitted, then queues it.</summary>
+    public async ValueTask WriteAsync(SampleBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return _channels[batch.Shard].Writer.TryWrite(batch);
+        while (!TryAdmit(batch.Count))
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        if (!_channels[batch.Shard].Writer.TryWrite(batch))
+        {
+            Release(batch.Count);
+            throw new ChannelClosedException("the pipeline is stopping");
+        }
+    }
+
+    /// <summary>
+    /// All-or-nothing: admits the batches' samples together and queues every batch, or admits none
+    /// and returns false (the caller still owns the batches).
+    /// </summary>
+    public bool TryWriteAll(IReadOnlyList<SampleBatch> batches)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        long total = 0;
+        foreach (SampleBatch batch in batches)
+        {
+            total += batch.Count;
+        }
+
+        if (!TryAdmit(total))
+        {
+            return false;
+        }
+
+        foreach (SampleBatch batch in batches)
+        {
+            if (!_channels[batch.Shard].Writer.TryWrite(batch))
+            {
+                // Only after Complete(): the pipeline is stopping and this batch will not be folded.
+                Release(batch.Count);
+                batch.Release();
+            }
+        }
+
+        return true;
     }
 
     /// <summary>No more batches: aggregators fold what is queued and then stop.</summary>

@@ -127,6 +127,9 @@ public static class MetricCatalog
     public static readonly MetricDescriptor PipelineBatchesTotal = MetricDescriptor.Counter(
         "pipeline_batches_folded_total", "Sample batches folded, by aggregator shard.", "shard");
 
+    public static readonly MetricDescriptor SeriesOverflowTotal = MetricDescriptor.Counter(
+        "pipeline_series_overflow_total", "Samples folded into a family's overflow series because it reached prometheus.labels.limit.", "family");
+
     // HTTP self-metrics (the seed's application metrics, for the exporter's own endpoints).
     public static readonly MetricDescriptor HttpRequestsTotal = MetricDescriptor.Counter(
         "http_requests_total", "HTTP requests served, by method, endpoint and status code.", "method", "endpoint", "status");
@@ -154,7 +157,7 @@ public static class MetricCatalog
         TempFilesTotal, ReplicationLagSeconds, ReplicationLagBytes, ReplicationReplayLagSeconds, Locks, QueryTotal,
         QueryDurationSeconds, SlowQueryTotal, StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
-        PipelineSamplesTotal, PipelineBatchesTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
+        PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
         ExporterBuildInfo, ExporterStartTime,
     ];
 }

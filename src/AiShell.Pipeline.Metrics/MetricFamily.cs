@@ -16,19 +16,26 @@ public sealed class MetricFamily
     private readonly Dictionary<string[], Series>.AlternateLookup<ReadOnlySpan<string>> _lookup;
     private readonly MetricRegistry _registry;
     private readonly string _constantLabelText;
+    private readonly int[]? _kept; // descriptor label indexes kept after drop_labels; null when none dropped
+    private readonly int _limit;
+    private readonly MetricFamily? _overflowFamily;
+    private Series? _overflowCounter;
+    private Series? _overflow;
     private Series[] _series = new Series[4];
     private int _count;
 
     internal MetricFamily(MetricRegistry registry, MetricDescriptor descriptor, string name,
-        string constantLabelText, double[] buckets)
+        string constantLabelText, double[] buckets, int limit, MetricFamily? overflowFamily)
     {
         _registry = registry;
         _lookup = _byLabels.GetAlternateLookup<ReadOnlySpan<string>>();
         _constantLabelText = constantLabelText;
+        _limit = limit;
+        _overflowFamily = overflowFamily;
         Descriptor = descriptor;
         Name = name;
         Buckets = buckets;
-        LabelNames = descriptor.LabelNames;
+        (LabelNames, _kept) = ApplyDrops(descriptor.LabelNames, registry.Options.DropLabels);
 
         HeaderText = TextEscaper.Utf8(
             $"# HELP {name} {TextEscaper.EscapeHelp(descriptor.Help, openMetrics: false)}\n# TYPE {name} {TypeWord(descriptor.Type)}\n");
@@ -97,18 +104,83 @@ public sealed class MetricFamily
     /// <summary>Every series created so far, written or not (a copy; the serializer reads without copying).</summary>
     public Series[] AllSeries() => SeriesSnapshot().ToArray();
 
-    /// <summary>The series for these label values (in <see cref="LabelNames"/> order), created on first use.</summary>
+    /// <summary>
+    /// The series for these label values, in the descriptor's label order (values of labels removed
+    /// by drop_labels are ignored), created on first use. Past the series limit, new label sets all
+    /// resolve to the family's overflow series.
+    /// </summary>
     public Series WithLabels(params ReadOnlySpan<string> labelValues)
     {
-        if (labelValues.Length != LabelNames.Length)
+        if (labelValues.Length != Descriptor.LabelNames.Length)
         {
-            ThrowHelper.LabelCount(Name, LabelNames.Length, labelValues.Length);
+            ThrowHelper.LabelCount(Name, Descriptor.LabelNames.Length, labelValues.Length);
+        }
+
+        if (_kept is not null)
+        {
+            return WithKeptLabels(labelValues);
         }
 
         lock (_gate)
         {
-            return _lookup.TryGetValue(labelValues, out Series? found) ? found : AddLocked(labelValues.ToArray());
+            return _lookup.TryGetValue(labelValues, out Series? found) ? found : AddOrOverflowLocked(labelValues);
         }
+    }
+
+    private Series WithKeptLabels(ReadOnlySpan<string> labelValues)
+    {
+        string[] kept = new string[_kept!.Length];
+        for (int i = 0; i < kept.Length; i++)
+        {
+            kept[i] = labelValues[_kept[i]];
+        }
+
+        lock (_gate)
+        {
+            return _lookup.TryGetValue(kept, out Series? found) ? found : AddOrOverflowLocked(kept);
+        }
+    }
+
+    private Series AddOrOverflowLocked(ReadOnlySpan<string> labelValues)
+    {
+        if (_count < _limit || _overflowFamily is null)
+        {
+            return AddLocked(labelValues.ToArray());
+        }
+
+        (_overflowCounter ??= _overflowFamily.WithLabels(Name)).AddAtomic(1);
+        if (_overflow is null)
+        {
+            string[] overflow = new string[LabelNames.Length];
+            Array.Fill(overflow, OverflowValue);
+            _overflow = AddLocked(overflow);
+        }
+
+        return _overflow;
+    }
+
+    /// <summary>The value of every label of a family's overflow series.</summary>
+    public const string OverflowValue = "__overflow__";
+
+    private static (string[] Names, int[]? Kept) ApplyDrops(string[] labels, IReadOnlyList<string> drops)
+    {
+        if (drops.Count == 0 || !labels.Any(drops.Contains))
+        {
+            return (labels, null);
+        }
+
+        var names = new List<string>();
+        var kept = new List<int>();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (!drops.Contains(labels[i]))
+            {
+                names.Add(labels[i]);
+                kept.Add(i);
+            }
+        }
+
+        return ([.. names], [.. kept]);
     }
 
     private Series AddLocked(string[] labelValues)

@@ -20,6 +20,16 @@ public sealed class MetricOptions
     public IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> DatabaseLabels { get; init; } =
         new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>();
 
+    /// <summary>
+    /// <c>prometheus.labels.limit</c>: distinct label sets per family. Beyond it, new sets fold into
+    /// one overflow series (every label <c>__overflow__</c>) and are counted in
+    /// <c>aishell_pipeline_series_overflow_total{family}</c>.
+    /// </summary>
+    public int SeriesLimit { get; init; } = 10_000;
+
+    /// <summary><c>prometheus.drop_labels</c>: label names removed from every family's schema before folding.</summary>
+    public IReadOnlyList<string> DropLabels { get; init; } = [];
+
     /// <summary>Named bucket sets (<c>query_duration</c>, <c>request_size</c>, <c>http_duration</c>).</summary>
     public IReadOnlyDictionary<string, double[]> BucketSets { get; init; } = new Dictionary<string, double[]>
     {

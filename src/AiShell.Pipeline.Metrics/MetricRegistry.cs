@@ -110,11 +110,30 @@ public sealed class MetricRegistry
             Validate(descriptor, name);
             double[] buckets = descriptor.Type == MetricType.Histogram ? Options.ResolveBuckets(descriptor) : [];
             ValidateBuckets(name, buckets);
-            var family = new MetricFamily(this, descriptor, name, _constantLabelText, buckets);
+            MetricFamily? overflow = descriptor == MetricCatalog.SeriesOverflowTotal || descriptor.LabelNames.Length == 0
+                ? null
+                : OverflowFamilyLocked();
+            var family = new MetricFamily(this, descriptor, name, _constantLabelText, buckets, Options.SeriesLimit, overflow);
             MetricFamily[] grown = [.. _families, family];
             Volatile.Write(ref _families, grown);
             return family;
         }
+    }
+
+    private MetricFamily? _overflowFamily;
+
+    /// <summary>aishell_pipeline_series_overflow_total, registered with the first labelled family.</summary>
+    private MetricFamily OverflowFamilyLocked()
+    {
+        if (_overflowFamily is null)
+        {
+            string name = Options.Prefix + "_" + MetricCatalog.SeriesOverflowTotal.Name;
+            _overflowFamily = new MetricFamily(this, MetricCatalog.SeriesOverflowTotal, name, _constantLabelText, [], int.MaxValue, null);
+            MetricFamily[] grown = [.. _families, _overflowFamily];
+            Volatile.Write(ref _families, grown);
+        }
+
+        return _overflowFamily;
     }
 
     public MetricFamily? Find(string fullName)

@@ -32,8 +32,8 @@ public sealed class AllocationTests
     public void RecordingIntoResolvedSeries_AllocatesNothing()
     {
         MetricRegistry registry = TestRegistries.ProductShape(labelSets: 10);
-        Series counter = registry.Families[0].WithLabels("db0", "SELECT", "success");
-        Series histogram = registry.Families[1].WithLabels("db0", "SELECT", "success");
+        Series counter = registry.Find("aishell_query_total")!.WithLabels("db0", "SELECT", "success");
+        Series histogram = registry.Find("aishell_query_duration_seconds")!.WithLabels("db0", "SELECT", "success");
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++)
         {

@@ -63,3 +63,36 @@ public sealed class StaleAndWeightedTests
         Assert.Throws<ArgumentException>(() => registry.Register(TestRegistries.Queries));
     }
 }
+
+public sealed class CardinalityTests
+{
+    [Fact]
+    public void BeyondTheLimit_NewLabelSetsFoldIntoOneOverflowSeries_AndAreCounted()
+    {
+        var registry = new MetricRegistry(new MetricOptions { SeriesLimit = 3 });
+        MetricFamily family = registry.Register(MetricDescriptor.Counter("events_total", "e", "user"));
+        for (int i = 0; i < 1000; i++)
+        {
+            family.WithLabels("u" + i).Add(1);
+        }
+
+        Assert.Equal(4, family.Count); // three real series and the overflow one
+        Assert.Equal(997, family.WithLabels(MetricFamily.OverflowValue).Value);
+        Assert.Equal(1, family.WithLabels("u0").Value); // existing sets keep working
+        string text = TestRegistries.Render(registry, Exposition.ExpositionFormat.Text);
+        Assert.Contains("aishell_pipeline_series_overflow_total{family=\"aishell_events_total\"} 997\n", text, StringComparison.Ordinal);
+        Assert.Contains("aishell_events_total{user=\"__overflow__\"} 997\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DropLabels_RemovesTheLabelFromTheSchema_AndMergesWhatItDistinguished()
+    {
+        var registry = new MetricRegistry(new MetricOptions { DropLabels = ["user_id", "session_id"] });
+        MetricFamily family = registry.Register(MetricDescriptor.Counter("clicks_total", "c", "page", "user_id"));
+        Assert.Equal(["page"], family.LabelNames);
+        family.WithLabels("home", "alice").Add(1);
+        family.WithLabels("home", "bob").Add(1);
+        Assert.Equal(1, family.Count);
+        Assert.Contains("aishell_clicks_total{page=\"home\"} 2\n", TestRegistries.Render(registry, Exposition.ExpositionFormat.Text), StringComparison.Ordinal);
+    }
+}
