@@ -3,6 +3,7 @@ using AiShell.Pipeline.Collectors;
 using AiShell.Pipeline.Collectors.Host;
 using AiShell.Pipeline.Collectors.Postgres;
 using AiShell.Pipeline.Configuration;
+using AiShell.Pipeline.Ingest;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Pipeline;
 using AiShell.Pipeline.Server;
@@ -16,13 +17,36 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned;
 
-    private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, List<IAsyncDisposable> owned)
+    private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
+        EventRecorder recorder, UdpIngestListener? udp, List<IAsyncDisposable> owned)
     {
         Registry = registry;
         Pipeline = pipeline;
         Server = server;
+        Events = events;
+        Recorder = recorder;
+        Udp = udp;
         _owned = owned;
     }
+
+    public EventIngestor Events { get; }
+
+    /// <summary>The in-process API (the load-test harness records through it).</summary>
+    public EventRecorder Recorder { get; }
+
+    public UdpIngestListener? Udp { get; }
+
+    /// <summary>Custom metrics fed by events: the declared ones without a SQL query.</summary>
+    private static List<CustomEventMetric> CustomEventMetrics(ExporterConfig config) =>
+        !config.MetricsCustom ? []
+            : config.CustomMetrics.Where(m => m.Query is null)
+                .Select(m => new CustomEventMetric(m.DeclaredName, m.Type, m.Help, m.Labels, m.Buckets, m.Name)).ToList();
+
+    private static System.Net.IPAddress ResolveAddress(string host) =>
+        host is "localhost" ? System.Net.IPAddress.Loopback
+            : host is "*" or "+" ? System.Net.IPAddress.Any
+            : System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? ip) ? ip
+            : System.Net.Dns.GetHostAddresses(host)[0];
 
     /// <summary>Operational messages (collector failures, discovery) go to stderr with a UTC timestamp.</summary>
     public static void Log(string message) =>
@@ -59,23 +83,36 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         MetricsPipeline pipeline = MetricsPipeline.Start(registry, collectors, new PipelineOptions
         {
             CollectInterval = config.CollectInterval,
+            MaxPendingSamples = config.MaxPendingSamples,
             // Reconnects back off from 1 s, doubling, up to two intervals (at most 60 s).
             MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(config.CollectInterval.TotalSeconds * 2, 1, 60)),
             Log = Log,
         });
 
+        var schema = new EventSchema(registry, config.SlowQueryThresholds, CustomEventMetrics(config), querySources);
+        var events = new EventIngestor(registry, schema, pipeline.Channels);
+        var recorder = new EventRecorder(events);
         ExporterServer? server = null;
+        UdpIngestListener? udp = null;
         try
         {
+            if (config.IngestUdpPort > 0)
+            {
+                udp = new UdpIngestListener(events, ResolveAddress(config.Host), config.IngestUdpPort, config.Prefix);
+                udp.Start();
+            }
+
             server = ExporterServer.Create(registry, pipeline.Status, new ServerOptions
             {
                 Host = config.Host,
                 Port = config.Port,
                 MetricsPath = config.Path,
                 Version = BuildInfo.Version,
+                Events = config.IngestHttp ? events : null,
+                MaxEventBodyBytes = config.IngestMaxBodyBytes,
             });
             await server.StartAsync(cancellationToken);
-            return new ExporterRuntime(registry, pipeline, server, owned);
+            return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned);
         }
         catch
         {
@@ -83,6 +120,13 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             {
                 await server.DisposeAsync();
             }
+
+            if (udp is not null)
+            {
+                await udp.DisposeAsync();
+            }
+
+            recorder.Dispose();
 
             await pipeline.StopAsync(TimeSpan.FromSeconds(5));
             foreach (IAsyncDisposable item in owned)
@@ -94,7 +138,10 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops taking requests, then stops collecting and folds what is in flight.</summary>
+    /// <summary>
+    /// Stops taking requests and datagrams, hands over what the in-process recorder holds, then stops
+    /// collecting and folds everything already accepted.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
@@ -103,6 +150,12 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         }
 
         await Server.DisposeAsync();
+        if (Udp is not null)
+        {
+            await Udp.DisposeAsync();
+        }
+
+        Recorder.Dispose();
         await Pipeline.StopAsync(TimeSpan.FromSeconds(5));
         foreach (IAsyncDisposable item in _owned)
         {

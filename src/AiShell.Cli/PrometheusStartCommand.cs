@@ -73,6 +73,16 @@ internal static class PrometheusStartCommand
             Console.WriteLine($"✓ Metrics endpoint: http://{CliOptions.DisplayHost(config.Host)}:{runtime.Server.Port}{config.Path}");
             await WaitForFirstFoldAsync(runtime, stop.Token);
             Console.WriteLine("✓ Ready for scraping");
+            string display = CliOptions.DisplayHost(config.Host);
+            if (config.IngestHttp)
+            {
+                Console.WriteLine($"✓ Event ingest: POST http://{display}:{runtime.Server.Port}/api/v1/events");
+            }
+
+            if (runtime.Udp is { } udp)
+            {
+                Console.WriteLine($"✓ DogStatsD ingest: udp://{display}:{udp.Port}");
+            }
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token);

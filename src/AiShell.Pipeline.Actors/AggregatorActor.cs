@@ -7,24 +7,30 @@ namespace AiShell.Pipeline.Actors;
 
 /// <summary>
 /// Owns one shard: the only writer of the series whose <c>Ordinal % shards</c> is its index. It
-/// drains its channel with a <c>TryRead</c> loop and, when the channel is empty, waits with
-/// <c>WaitToReadAsync</c> piped back to itself, so its mailbox sees one message per wake-up, not per batch.
+/// drains its channel with a <c>TryRead</c> loop and, when the channel is empty, marks itself idle;
+/// the next producer that writes to the shard sends it one Drain message. So its mailbox sees one
+/// message per wake-up, not per batch, and no wake-up waits for a thread-pool thread. Runs on a
+/// pinned (dedicated-thread) dispatcher for the same reason.
 /// </summary>
 internal sealed class AggregatorActor : UntypedActor
 {
     private const int BatchesPerTurn = 256; // then yield, so other actors on the dispatcher get a turn
 
     private readonly ShardChannels _channels;
+    private readonly int _shard;
     private readonly ChannelReader<SampleBatch> _reader;
     private readonly PipelineStatus _status;
     private readonly Series _samplesFolded;
     private readonly Series _batchesFolded;
+    private readonly Series _pending;
     private readonly TaskCompletionSource _drained;
 
     public AggregatorActor(ShardChannels channels, int shard, PipelineStatus status, Series samplesFolded,
-        Series batchesFolded, TaskCompletionSource drained)
+        Series batchesFolded, Series pending, TaskCompletionSource drained)
     {
+        _pending = pending;
         _channels = channels;
+        _shard = shard;
         _reader = channels.Reader(shard);
         _status = status;
         _samplesFolded = samplesFolded;
@@ -73,6 +79,7 @@ internal sealed class AggregatorActor : UntypedActor
         if (batches > 0)
         {
             _channels.Release(samples);
+            _pending.Set(_channels.Pending);
             _samplesFolded.Add(samples);
             _batchesFolded.Add(batches);
         }
@@ -83,15 +90,18 @@ internal sealed class AggregatorActor : UntypedActor
             return;
         }
 
-        ValueTask<bool> wait = _reader.WaitToReadAsync();
-        if (wait.IsCompletedSuccessfully)
+        if (_reader.Completion.IsCompleted)
         {
-            Self.Tell(wait.Result ? AggregatorMessages.Drain.Instance : AggregatorMessages.ChannelClosed.Instance);
+            Self.Tell(AggregatorMessages.ChannelClosed.Instance);
             return;
         }
 
-        wait.AsTask().PipeTo(Self,
-            success: more => more ? AggregatorMessages.Drain.Instance : AggregatorMessages.ChannelClosed.Instance,
-            failure: _ => AggregatorMessages.ChannelClosed.Instance);
+        // Idle, then look once more: a batch written between the last TryRead and MarkIdle saw the
+        // shard busy and sent no wake-up, so this check must catch it.
+        _channels.MarkIdle(_shard);
+        if ((_reader.TryPeek(out _) || _reader.Completion.IsCompleted) && _channels.TryClearIdle(_shard))
+        {
+            Self.Tell(AggregatorMessages.Drain.Instance);
+        }
     }
 }

@@ -6,6 +6,8 @@ namespace AiShell.Pipeline.Actors;
 /// </summary>
 internal static class AkkaSettings
 {
+    public const string AggregatorDispatcher = "akka.aggregator-dispatcher";
+
     public const string Hocon = """
         akka {
           loglevel = WARNING
@@ -16,6 +18,11 @@ internal static class AkkaSettings
           actor {
             # Aggregators drain many batches per message; a higher throughput keeps them on their thread.
             default-dispatcher.throughput = 64
+          }
+          # One dedicated thread per aggregator: folding never waits for the thread pool.
+          aggregator-dispatcher {
+            type = PinnedDispatcher
+            throughput = 256
           }
           coordinated-shutdown {
             # The CLI owns SIGINT/SIGTERM and stops the pipeline itself, in order.

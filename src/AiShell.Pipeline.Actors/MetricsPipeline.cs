@@ -52,9 +52,12 @@ public sealed class MetricsPipeline : IAsyncDisposable
         var channels = new ShardChannels(options.Shards, options.MaxPendingSamples);
         MetricFamily samples = registry.Register(MetricCatalog.PipelineSamplesTotal);
         MetricFamily batches = registry.Register(MetricCatalog.PipelineBatchesTotal);
+        Series pending = registry.Register(MetricCatalog.PipelinePendingSamples).WithLabels();
+        pending.Set(0);
 
         ActorSystem system = ActorSystem.Create("aishell", ConfigurationFactory.ParseString(AkkaSettings.Hocon));
         var drained = new Task[channels.Count];
+        var aggregators = new IActorRef[channels.Count];
         for (int shard = 0; shard < channels.Count; shard++)
         {
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,9 +66,13 @@ public sealed class MetricsPipeline : IAsyncDisposable
             int index = shard;
             var samplesSeries = samples.WithLabels(label);
             var batchesSeries = batches.WithLabels(label);
-            system.ActorOf(Props.Create(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, done)),
+            aggregators[shard] = system.ActorOf(
+                Props.Create(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, pending, done))
+                    .WithDispatcher(AkkaSettings.AggregatorDispatcher),
                 $"aggregator-{label}");
         }
+
+        channels.Wake = shard => aggregators[shard].Tell(AggregatorMessages.Drain.Instance);
 
         IActorRef supervisor = system.ActorOf(
             Props.Create(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");

@@ -16,10 +16,11 @@ namespace AiShell.Pipeline.Actors;
 /// admitted together, which bounded channels per shard cannot do.
 /// </para>
 /// </summary>
-public sealed class ShardChannels
+public sealed class ShardChannels : ISampleSink
 {
     private readonly Channel<SampleBatch>[] _channels;
     private readonly long _maxPending;
+    private readonly int[] _idle;
     private long _pending;
 
     public ShardChannels(int shards, long maxPendingSamples)
@@ -27,6 +28,7 @@ public sealed class ShardChannels
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPendingSamples, 1);
         _maxPending = maxPendingSamples;
+        _idle = new int[shards];
         _channels = new Channel<SampleBatch>[shards];
         for (int i = 0; i < shards; i++)
         {
@@ -40,6 +42,29 @@ public sealed class ShardChannels
     }
 
     public int Count => _channels.Length;
+
+    /// <summary>
+    /// Called with a shard's index when a batch arrives for an idle aggregator (or on completion).
+    /// Wake-ups come from the producer's thread, so an aggregator never depends on a thread-pool
+    /// continuation to notice work: in-process producers that wait for room may occupy the pool.
+    /// </summary>
+    public Action<int>? Wake { get; set; }
+
+    /// <summary>The aggregator found its channel empty and waits for a wake-up.</summary>
+    internal void MarkIdle(int shard) => Interlocked.Exchange(ref _idle[shard], 1);
+
+    /// <summary>True for the one caller that takes the shard out of idle (and so must wake it).</summary>
+    internal bool TryClearIdle(int shard) => Interlocked.Exchange(ref _idle[shard], 0) == 1;
+
+    private void Signal(int shard)
+    {
+        if (Volatile.Read(ref _idle[shard]) == 1 && TryClearIdle(shard))
+        {
+            Wake?.Invoke(shard);
+        }
+    }
+
+    int ISampleSink.Shards => _channels.Length;
 
     /// <summary>Samples admitted and not yet folded.</summary>
     public long Pending => Interlocked.Read(ref _pending);
@@ -81,6 +106,8 @@ public sealed class ShardChannels
             Release(batch.Count);
             throw new ChannelClosedException("the pipeline is stopping");
         }
+
+        Signal(batch.Shard);
     }
 
     /// <summary>
@@ -108,7 +135,10 @@ public sealed class ShardChannels
                 // Only after Complete(): the pipeline is stopping and this batch will not be folded.
                 Release(batch.Count);
                 batch.Release();
+                continue;
             }
+
+            Signal(batch.Shard);
         }
 
         return true;
@@ -117,9 +147,13 @@ public sealed class ShardChannels
     /// <summary>No more batches: aggregators fold what is queued and then stop.</summary>
     public void Complete()
     {
-        foreach (Channel<SampleBatch> channel in _channels)
+        for (int shard = 0; shard < _channels.Length; shard++)
         {
-            channel.Writer.TryComplete();
+            _channels[shard].Writer.TryComplete();
+            if (TryClearIdle(shard))
+            {
+                Wake?.Invoke(shard);
+            }
         }
     }
 }

@@ -137,7 +137,9 @@ internal static class CustomMetricsParser
             databases = dbSeq.Select(ConfigKeys.Describe).ToArray();
         }
 
-        metric = new CustomMetricConfig(name, type, help, [.. labels], buckets, query, databases);
+        // Counters follow the Prometheus convention: the exposed name ends in _total.
+        string exposed = type == MetricType.Counter && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
+        metric = new CustomMetricConfig(exposed, type, help, [.. labels], buckets, query, databases) { DeclaredName = name };
         return null;
     }
 

@@ -37,9 +37,22 @@ public sealed class ExporterConfig
         ["query_duration"] = MetricOptions.DefaultQueryDurationBuckets,
         ["request_size"] = MetricOptions.DefaultRequestSizeBuckets,
         ["http_duration"] = MetricOptions.DefaultHttpDurationBuckets,
+        ["connection_wait"] = MetricOptions.DefaultConnectionWaitBuckets,
     };
 
     public List<CustomMetricConfig> CustomMetrics { get; } = [];
+
+    /// <summary><c>prometheus.ingest.http</c>: accept events on POST /api/v1/events.</summary>
+    public bool IngestHttp { get; set; } = true;
+
+    /// <summary><c>prometheus.ingest.udp_port</c>: DogStatsD listener port; 0 = off.</summary>
+    public int IngestUdpPort { get; set; }
+
+    /// <summary><c>prometheus.ingest.max_body_bytes</c>: largest event body (413 beyond).</summary>
+    public int IngestMaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary><c>prometheus.ingest.max_pending_samples</c>: samples in flight before ingest answers 429 / drops.</summary>
+    public long MaxPendingSamples { get; set; } = 2_000_000;
 
     /// <summary><c>prometheus.databases</c>: the PostgreSQL targets.</summary>
     public List<DatabaseConfig> Databases { get; } = [];
@@ -64,6 +77,8 @@ public sealed class ExporterConfig
             ConstantLabels = ConstantLabels,
             BucketSets = Buckets,
             DatabaseLabels = databaseLabels,
+            SeriesLimit = LabelLimit,
+            DropLabels = DropLabels,
         };
     }
 }
@@ -74,4 +89,8 @@ public sealed class ExporterConfig
 /// <see cref="Labels"/> columns become labels and its <c>value</c> column the sample.
 /// </summary>
 public sealed record CustomMetricConfig(string Name, MetricType Type, string Help, string[] Labels, double[]? Buckets,
-    string? Query = null, string[]? Databases = null);
+    string? Query = null, string[]? Databases = null)
+{
+    /// <summary>The name as written in config (events use it); <see cref="Name"/> adds _total to counters.</summary>
+    public string DeclaredName { get; init; } = Name;
+}

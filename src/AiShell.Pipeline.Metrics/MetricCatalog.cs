@@ -101,6 +101,38 @@ public static class MetricCatalog
     public static readonly MetricDescriptor SlowQueryTotal = MetricDescriptor.Counter(
         "slow_query_total", "Queries slower than a configured threshold (seconds).", "database", "threshold");
 
+    public static readonly MetricDescriptor QueryErrorsTotal = MetricDescriptor.Counter(
+        "query_errors_total", "Failed queries reported by events, by statement type and error class (SQLSTATE, or other).", "database", "type", "error");
+
+    // Application metrics from events.
+    public static readonly MetricDescriptor ConnectionWaitSeconds = MetricDescriptor.Histogram(
+        "connection_wait_seconds", "Time the application waited to acquire a pooled connection.", "connection_wait", "database");
+
+    public static readonly MetricDescriptor HttpRequestSizeBytes = MetricDescriptor.Histogram(
+        "http_request_size_bytes", "Size of application HTTP requests reported by events.", "request_size", "method", "endpoint");
+
+    public static readonly MetricDescriptor ActiveUsers = MetricDescriptor.Gauge(
+        "active_users", "Active users of the application, by role.", "role");
+
+    public static readonly MetricDescriptor FeatureUsageTotal = MetricDescriptor.Counter(
+        "feature_usage_total", "Uses of an application feature.", "feature");
+
+    // Ingest self-metrics.
+    public static readonly MetricDescriptor EventsReceivedTotal = MetricDescriptor.Counter(
+        "pipeline_events_received_total", "Events accepted for folding, by ingest path (http, udp, inprocess).", "source");
+
+    public static readonly MetricDescriptor EventsRejectedTotal = MetricDescriptor.Counter(
+        "pipeline_events_rejected_total", "Events refused as malformed or undeclared, by ingest path and reason.", "source", "reason");
+
+    public static readonly MetricDescriptor EventsDroppedTotal = MetricDescriptor.Counter(
+        "pipeline_events_dropped_total", "Valid events not folded because the pipeline was full (HTTP answers 429 instead; UDP drops).", "source");
+
+    public static readonly MetricDescriptor PipelinePendingSamples = MetricDescriptor.Gauge(
+        "pipeline_pending_samples", "Samples admitted and not yet folded (the channels' depth).");
+
+    public static readonly MetricDescriptor IngestBatchEvents = MetricDescriptor.Histogram(
+        "pipeline_ingest_batch_events", "Events per ingest batch (HTTP request, UDP packet, in-process flush).", "batch_events", "source");
+
     public static readonly MetricDescriptor StatStatementsAvailable = MetricDescriptor.Gauge(
         "postgres_stat_statements_available", "1 when pg_stat_statements is installed and readable in the database.", "database");
 
@@ -155,7 +187,9 @@ public static class MetricCatalog
         Up, ConnectionsActive, ConnectionsByState, ConnectionsPoolSize, ConnectionErrorsTotal, CacheHitRate,
         DatabaseSizeBytes, TableSizeBytes, IndexSizeBytes, TransactionsTotal, TuplesTotal, DeadlocksTotal, TempBytesTotal,
         TempFilesTotal, ReplicationLagSeconds, ReplicationLagBytes, ReplicationReplayLagSeconds, Locks, QueryTotal,
-        QueryDurationSeconds, SlowQueryTotal, StatStatementsAvailable, PostgresViewErrorsTotal,
+        QueryDurationSeconds, SlowQueryTotal, QueryErrorsTotal, ConnectionWaitSeconds, HttpRequestSizeBytes, ActiveUsers,
+        FeatureUsageTotal, EventsReceivedTotal, EventsRejectedTotal, EventsDroppedTotal, PipelinePendingSamples, IngestBatchEvents,
+        StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
         PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
         ExporterBuildInfo, ExporterStartTime,

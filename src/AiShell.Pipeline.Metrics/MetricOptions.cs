@@ -6,6 +6,7 @@ public sealed class MetricOptions
     public static readonly double[] DefaultQueryDurationBuckets = [0.01, 0.05, 0.1, 0.5, 1, 5, 10];
     public static readonly double[] DefaultRequestSizeBuckets = [100, 1000, 10000, 100000, 1000000];
     public static readonly double[] DefaultHttpDurationBuckets = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+    public static readonly double[] DefaultConnectionWaitBuckets = [0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
     /// <summary>Prepended with an underscore to every family name. Default <c>aishell</c>.</summary>
     public string Prefix { get; init; } = "aishell";
@@ -36,6 +37,7 @@ public sealed class MetricOptions
         ["query_duration"] = DefaultQueryDurationBuckets,
         ["request_size"] = DefaultRequestSizeBuckets,
         ["http_duration"] = DefaultHttpDurationBuckets,
+        ["connection_wait"] = DefaultConnectionWaitBuckets,
     };
 
     public double[] ResolveBuckets(MetricDescriptor descriptor)
@@ -48,6 +50,8 @@ public sealed class MetricOptions
         string set = descriptor.BucketSet ?? "http_duration";
         return BucketSets.TryGetValue(set, out double[]? buckets) ? buckets
             : set == "http_duration" ? DefaultHttpDurationBuckets
+            : set == "connection_wait" ? DefaultConnectionWaitBuckets
+            : set == "batch_events" ? [1, 10, 100, 1000, 10000, 100000]
             : throw new ArgumentException($"Histogram '{descriptor.Name}' names bucket set '{set}', which is not configured.");
     }
 }

@@ -24,6 +24,7 @@ public sealed class ExporterServer : IAsyncDisposable
     public const string HealthPath = "/healthz";
     public const string ReadyPath = "/ready";
     public const string StatusPath = "/api/v1/status";
+    public const string EventsPath = "/api/v1/events";
 
     private readonly WebApplication _app;
     private readonly MetricRegistry _registry;
@@ -61,7 +62,7 @@ public sealed class ExporterServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.Limits.MaxRequestBodySize = options.MaxEventBodyBytes + 1; // the events handler answers 413 itself
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             Listen(kestrel, options.Host, options.Port);
@@ -129,6 +130,10 @@ public sealed class ExporterServer : IAsyncDisposable
                 case StatusPath:
                     endpoint = StatusPath;
                     await OnlyGet(context, ServeStatusAsync);
+                    break;
+                case EventsPath:
+                    endpoint = EventsPath;
+                    await EventsEndpoint.ServeAsync(context, _options.Events, _options.MaxEventBodyBytes);
                     break;
                 case "/":
                     endpoint = "/";
@@ -213,7 +218,7 @@ public sealed class ExporterServer : IAsyncDisposable
     }
 
     private Task ServeIndexAsync(HttpContext context) => WriteText(context, 200,
-        $"AI-Shell Prometheus exporter {_options.Version}\nmetrics: {_options.MetricsPath}\nhealth: {HealthPath}\nready: {ReadyPath}\nstatus: {StatusPath}\n");
+        $"AI-Shell Prometheus exporter {_options.Version}\nmetrics: {_options.MetricsPath}\nhealth: {HealthPath}\nready: {ReadyPath}\nstatus: {StatusPath}\nevents: POST {EventsPath}\n");
 
     private static Task WriteText(HttpContext context, int status, string text)
     {

@@ -12,4 +12,10 @@ public sealed class ServerOptions
     public string Version { get; init; } = "0.0.0";
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>HTTP event ingest (<c>POST /api/v1/events</c>); null turns it off (404).</summary>
+    public Ingest.EventIngestor? Events { get; init; }
+
+    /// <summary>Largest event body accepted; larger ones get 413.</summary>
+    public long MaxEventBodyBytes { get; init; } = 4 * 1024 * 1024;
 }

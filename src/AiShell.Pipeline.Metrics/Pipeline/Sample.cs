@@ -16,6 +16,12 @@ public enum SampleOp : byte
 
     /// <summary>Stop exposing the series until it is written again.</summary>
     Clear,
+
+    /// <summary>Increment a series that other threads also write directly (self-metrics families).</summary>
+    AddShared,
+
+    /// <summary>Observe into a histogram that other threads also write directly.</summary>
+    ObserveShared,
 }
 
 /// <summary>One value for one series, as it travels inside a <see cref="SampleBatch"/>.</summary>
@@ -37,6 +43,12 @@ public readonly record struct Sample(Series Series, double Value, SampleOp Op, l
                 break;
             case SampleOp.ObserveMany:
                 Series.ObserveMany(Value, Count, Sum);
+                break;
+            case SampleOp.AddShared:
+                Series.AddAtomic(Value);
+                break;
+            case SampleOp.ObserveShared:
+                Series.ObserveAtomic(Value);
                 break;
             default:
                 Series.Clear();

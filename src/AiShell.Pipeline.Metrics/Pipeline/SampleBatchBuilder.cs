@@ -33,6 +33,12 @@ public sealed class SampleBatchBuilder
 
     public void Clear(Series series) => Add(new Sample(series, 0, SampleOp.Clear));
 
+    /// <summary>Increment of a series that is also written outside the pipeline (atomic on fold).</summary>
+    public void IncrementShared(Series series, double delta) => Add(new Sample(series, delta, SampleOp.AddShared));
+
+    /// <summary>Observation into a histogram also written outside the pipeline (atomic on fold).</summary>
+    public void ObserveShared(Series series, double value) => Add(new Sample(series, value, SampleOp.ObserveShared));
+
     public void Add(in Sample sample)
     {
         int shard = sample.Series.Ordinal % _perShard.Length;

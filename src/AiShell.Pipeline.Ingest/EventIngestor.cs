@@ -1,0 +1,94 @@
+using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
+
+namespace AiShell.Pipeline.Ingest;
+
+/// <summary>
+/// The one pipeline behind the ingest paths: validated events are folded into per-shard batches
+/// and admitted all together, or not at all. Invariant (tested): an accepted event is counted
+/// exactly once; a refused batch is counted nowhere.
+/// </summary>
+public sealed class EventIngestor
+{
+    private readonly ISampleSink _sink;
+    private readonly IngestStats _stats;
+
+    public EventIngestor(MetricRegistry registry, EventSchema schema, ISampleSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        Schema = schema;
+        _sink = sink;
+        _stats = new IngestStats(registry);
+    }
+
+    public EventSchema Schema { get; }
+
+    public int Shards => _sink.Shards;
+
+    /// <summary>
+    /// Folds already-validated events and hands them over atomically. False when the pipeline is
+    /// full: nothing was counted, the caller answers 429 (HTTP) or drops and counts (UDP).
+    /// </summary>
+    public bool TryIngest(IReadOnlyList<IngestEvent> events, string source)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return true;
+        }
+
+        var builder = new SampleBatchBuilder(source, _sink.Shards);
+        for (int i = 0; i < events.Count; i++)
+        {
+            Schema.Fold(events[i], builder);
+        }
+
+        return TryHandOver(builder, events.Count, source);
+    }
+
+    /// <summary>Hands over what a builder holds, or releases it and returns false when the pipeline is full.</summary>
+    internal bool TryHandOver(SampleBatchBuilder builder, int events, string source)
+    {
+        List<SampleBatch> batches = builder.Build();
+        if (TryWrite(batches, events, source))
+        {
+            return true;
+        }
+
+        foreach (SampleBatch batch in batches)
+        {
+            batch.Release();
+        }
+
+        return false;
+    }
+
+    /// <summary>One all-or-nothing attempt; the caller keeps the batches when it fails (and may retry).</summary>
+    internal bool TryWrite(List<SampleBatch> batches, int events, string source)
+    {
+        if (!_sink.TryWriteAll(batches))
+        {
+            return false;
+        }
+
+        _stats.Received(source, events);
+        return true;
+    }
+
+    internal void Rejected(string source, string reason, int events = 1) => _stats.Rejected(source, reason, events);
+
+    internal void Dropped(string source, int events) => _stats.Dropped(source, events);
+
+    /// <summary>Counts a refused HTTP batch: its events are rejected (400) or refused (429), never folded.</summary>
+    public void CountRefused(string source, string reason, int events)
+    {
+        if (reason == "full")
+        {
+            _stats.Dropped(source, events);
+        }
+        else
+        {
+            _stats.Rejected(source, reason, events);
+        }
+    }
+}

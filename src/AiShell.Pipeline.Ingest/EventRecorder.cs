@@ -1,0 +1,122 @@
+using AiShell.Pipeline.Metrics.Pipeline;
+
+namespace AiShell.Pipeline.Ingest;
+
+/// <summary>
+/// The in-process API for .NET callers: record query, connection, request, feature, users and
+/// custom events from any thread. Events are folded into one of a few striped builders (a short,
+/// mostly uncontended lock) and handed to the pipeline in batches: when a stripe holds
+/// <see cref="FlushThreshold"/> samples, and every <see cref="FlushInterval"/> for the rest.
+/// When the pipeline is full the recording thread waits (backpressure): nothing recorded is lost.
+/// </summary>
+public sealed class EventRecorder : IDisposable
+{
+    public const int FlushThreshold = 4096;
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly EventIngestor _ingestor;
+    private readonly Stripe[] _stripes;
+    private readonly Timer _timer;
+    private int _disposed;
+
+    public EventRecorder(EventIngestor ingestor)
+    {
+        ArgumentNullException.ThrowIfNull(ingestor);
+        _ingestor = ingestor;
+        _stripes = new Stripe[Math.Max(2, Environment.ProcessorCount * 2)];
+        for (int i = 0; i < _stripes.Length; i++)
+        {
+            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards));
+        }
+
+        _timer = new Timer(static state => ((EventRecorder)state!).FlushAll(), this, FlushInterval, FlushInterval);
+    }
+
+    /// <summary>Records an event; returns why it was rejected, or null when accepted.</summary>
+    public string? Record(IngestEvent e)
+    {
+        string? error = _ingestor.Schema.Validate(ref e);
+        if (error is not null)
+        {
+            _ingestor.Rejected(IngestSources.InProcess, "invalid");
+            return error;
+        }
+
+        Stripe stripe = _stripes[(uint)Environment.CurrentManagedThreadId % (uint)_stripes.Length];
+        lock (stripe.Gate)
+        {
+            _ingestor.Schema.Fold(e, stripe.Builder);
+            stripe.Events++;
+            if (stripe.Builder.Count >= FlushThreshold)
+            {
+                Flush(stripe);
+            }
+        }
+
+        return null;
+    }
+
+    public string? Query(string database, string type, string status, double seconds, string? error = null, string? traceId = null) =>
+        Record(IngestEvent.Query(database, type, status, seconds, error, traceId));
+
+    public string? Connection(string database, double? active, double? poolSize, double? waitSeconds = null) =>
+        Record(new IngestEvent { Kind = EventKind.Connection, Database = database, Active = active, PoolSize = poolSize, Wait = waitSeconds });
+
+    public string? ConnectionError(string database, string error) =>
+        Record(new IngestEvent { Kind = EventKind.ConnectionError, Database = database, Error = error });
+
+    public string? Request(string method, string endpoint, int status, double seconds, double? sizeBytes = null) =>
+        Record(new IngestEvent { Kind = EventKind.Request, Method = method, Endpoint = endpoint, HttpStatus = status, Duration = seconds, Size = sizeBytes });
+
+    public string? Feature(string feature, double count = 1) =>
+        Record(new IngestEvent { Kind = EventKind.Feature, Feature = feature, Value = count });
+
+    public string? Users(string role, double active) =>
+        Record(new IngestEvent { Kind = EventKind.Users, Role = role, Active = active });
+
+    public string? Custom(string name, List<KeyValuePair<string, string>> labels, double value) =>
+        Record(new IngestEvent { Kind = EventKind.Custom, Name = name, Labels = labels, Value = value });
+
+    /// <summary>Hands over everything recorded so far (waiting while the pipeline is full).</summary>
+    public void FlushAll()
+    {
+        foreach (Stripe stripe in _stripes)
+        {
+            lock (stripe.Gate)
+            {
+                if (stripe.Events > 0)
+                {
+                    Flush(stripe);
+                }
+            }
+        }
+    }
+
+    private void Flush(Stripe stripe)
+    {
+        List<SampleBatch> batches = stripe.Builder.Build();
+        int events = stripe.Events;
+        stripe.Events = 0;
+        var spin = new SpinWait();
+        while (!_ingestor.TryWrite(batches, events, IngestSources.InProcess))
+        {
+            spin.SpinOnce(sleep1Threshold: 10); // full: wait for the aggregators, keep the events
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _timer.Dispose();
+            FlushAll();
+        }
+    }
+
+    private sealed class Stripe(SampleBatchBuilder builder)
+    {
+        public readonly Lock Gate = new();
+        public readonly SampleBatchBuilder Builder = builder;
+        public int Events;
+    }
+}

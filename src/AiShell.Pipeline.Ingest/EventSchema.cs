@@ -1,0 +1,283 @@
+using System.Globalization;
+using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
+
+namespace AiShell.Pipeline.Ingest;
+
+/// <summary>
+/// What an event means: validation (with a reason a client can act on) and folding into the seed's
+/// families. Thread-safe: it only resolves series (each family locks its own lookup) and appends to
+/// the caller's builder.
+/// </summary>
+public sealed class EventSchema
+{
+    public const int MaxLabelValueLength = 256;
+    public const int MaxTraceIdLength = 64;
+    private static readonly string[] Statuses = ["success", "error", "timeout", "cancelled"];
+    private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+    private readonly MetricFamily _queryTotal, _queryDuration, _slowQueries, _queryErrors;
+    private readonly MetricFamily _connectionsActive, _poolSize, _connectionWait, _connectionErrors;
+    private readonly MetricFamily _requests, _requestDuration, _requestSize, _activeUsers, _featureUsage;
+    private readonly Dictionary<string, (CustomEventMetric Spec, MetricFamily Family)> _custom = new(StringComparer.Ordinal);
+    private readonly double[] _thresholds;
+    private readonly string[] _thresholdLabels;
+    private readonly QuerySources _querySources;
+
+    public EventSchema(MetricRegistry registry, IReadOnlyList<double> slowThresholds, IReadOnlyList<CustomEventMetric> customMetrics,
+        QuerySources querySources)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(customMetrics);
+        _querySources = querySources;
+        _thresholds = [.. slowThresholds];
+        _thresholdLabels = [.. slowThresholds.Select(t => t.ToString("R", CultureInfo.InvariantCulture))];
+        _queryTotal = registry.Register(MetricCatalog.QueryTotal);
+        _queryDuration = registry.Register(MetricCatalog.QueryDurationSeconds);
+        _slowQueries = registry.Register(MetricCatalog.SlowQueryTotal);
+        _queryErrors = registry.Register(MetricCatalog.QueryErrorsTotal);
+        _connectionsActive = registry.Register(MetricCatalog.ConnectionsActive);
+        _poolSize = registry.Register(MetricCatalog.ConnectionsPoolSize);
+        _connectionWait = registry.Register(MetricCatalog.ConnectionWaitSeconds);
+        _connectionErrors = registry.Register(MetricCatalog.ConnectionErrorsTotal);
+        _requests = registry.Register(MetricCatalog.HttpRequestsTotal);
+        _requestDuration = registry.Register(MetricCatalog.HttpRequestDurationSeconds);
+        _requestSize = registry.Register(MetricCatalog.HttpRequestSizeBytes);
+        _activeUsers = registry.Register(MetricCatalog.ActiveUsers);
+        _featureUsage = registry.Register(MetricCatalog.FeatureUsageTotal);
+        foreach (CustomEventMetric metric in customMetrics)
+        {
+            var descriptor = new MetricDescriptor(metric.ExposedName ?? metric.Name, metric.Help, metric.Type, metric.Labels, Buckets: metric.Buckets
+                ?? (metric.Type == MetricType.Histogram ? registry.Options.ResolveBuckets(new MetricDescriptor(metric.Name, "", MetricType.Histogram, [], "query_duration")) : null));
+            _custom[metric.Name] = (metric, registry.Register(descriptor));
+        }
+    }
+
+    /// <summary>Samples one event of this kind can add at most (for admission before folding).</summary>
+    public int MaxSamplesPerEvent => 4 + _thresholds.Length;
+
+    /// <summary>Checks and normalises an event; returns why it is unusable, or null.</summary>
+    public string? Validate(ref IngestEvent e)
+    {
+        switch (e.Kind)
+        {
+            case EventKind.Query:
+                if (Required(e.Database, "database") is { } dbError)
+                {
+                    return dbError;
+                }
+
+                e.Type = NormaliseType(e.Type);
+                e.Status = string.IsNullOrEmpty(e.Status) ? "success" : e.Status.ToLowerInvariant();
+                if (Array.IndexOf(Statuses, e.Status) < 0)
+                {
+                    return $"status '{e.Status}' is not one of {string.Join(", ", Statuses)}";
+                }
+
+                if (!double.IsFinite(e.Duration) || e.Duration < 0)
+                {
+                    return "duration_seconds must be a non-negative number";
+                }
+
+                if (e.Status != "success")
+                {
+                    e.Error = NormaliseError(e.Error);
+                }
+
+                return e.TraceId is { } trace && (trace.Length is 0 or > MaxTraceIdLength || trace.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
+                    ? $"trace_id must be 1-{MaxTraceIdLength} characters of [A-Za-z0-9-_.:]"
+                    : null;
+
+            case EventKind.Connection:
+                if (Required(e.Database, "database") is { } connDb)
+                {
+                    return connDb;
+                }
+
+                if (e.Active is null && e.PoolSize is null && e.Wait is null)
+                {
+                    return "a connection event needs active, pool_size or wait_seconds";
+                }
+
+                return NonNegative(e.Active, "active") ?? NonNegative(e.PoolSize, "pool_size") ?? NonNegative(e.Wait, "wait_seconds");
+
+            case EventKind.ConnectionError:
+                e.Error = NormaliseError(e.Error);
+                e.Value = e.Value == 0 ? 1 : e.Value;
+                return Required(e.Database, "database") ?? (e.Value < 0 || !double.IsFinite(e.Value) ? "value must be a non-negative count" : null);
+
+            case EventKind.Request:
+                e.Method = e.Method is { } m && Array.IndexOf(Methods, m.ToUpperInvariant()) >= 0 ? m.ToUpperInvariant() : "OTHER";
+                if (Required(e.Endpoint, "endpoint") is { } endpointError)
+                {
+                    return endpointError;
+                }
+
+                if (e.HttpStatus is < 100 or > 599)
+                {
+                    return "status must be an HTTP status code (100-599)";
+                }
+
+                return !double.IsFinite(e.Duration) || e.Duration < 0 ? "duration_seconds must be a non-negative number" : NonNegative(e.Size, "size_bytes");
+
+            case EventKind.Feature:
+                e.Value = e.Value == 0 ? 1 : e.Value;
+                return Required(e.Feature, "feature") ?? (e.Value < 0 || !double.IsFinite(e.Value) ? "value must be a non-negative count" : null);
+
+            case EventKind.Users:
+                return Required(e.Role, "role") ?? (e.Active is null ? "active is required" : NonNegative(e.Active, "active"));
+
+            default:
+                return ValidateCustom(ref e);
+        }
+    }
+
+    /// <summary>Appends the event's samples. Call only with an event <see cref="Validate"/> accepted.</summary>
+    public void Fold(in IngestEvent e, SampleBatchBuilder batch)
+    {
+        switch (e.Kind)
+        {
+            case EventKind.Query:
+                _querySources.MarkEventFed(e.Database!);
+                batch.Increment(_queryTotal.WithLabels(e.Database!, e.Type!, e.Status!), 1);
+                batch.Observe(_queryDuration.WithLabels(e.Database!, e.Type!), e.Duration);
+                for (int i = 0; i < _thresholds.Length; i++)
+                {
+                    if (e.Duration > _thresholds[i])
+                    {
+                        batch.Increment(_slowQueries.WithLabels(e.Database!, _thresholdLabels[i]), 1);
+                    }
+                }
+
+                if (e.Status != "success")
+                {
+                    batch.Increment(_queryErrors.WithLabels(e.Database!, e.Type!, e.Error!), 1);
+                }
+
+                break;
+            case EventKind.Connection:
+                if (e.Active is { } active)
+                {
+                    batch.Set(_connectionsActive.WithLabels(e.Database!, "pool"), active);
+                }
+
+                if (e.PoolSize is { } pool)
+                {
+                    batch.Set(_poolSize.WithLabels(e.Database!, "pool"), pool);
+                }
+
+                if (e.Wait is { } wait)
+                {
+                    batch.Observe(_connectionWait.WithLabels(e.Database!), wait);
+                }
+
+                break;
+            case EventKind.ConnectionError:
+                batch.IncrementShared(_connectionErrors.WithLabels(e.Database!, e.Error!), e.Value);
+                break;
+            case EventKind.Request:
+                batch.IncrementShared(_requests.WithLabels(e.Method!, e.Endpoint!, StatusLabel(e.HttpStatus)), 1);
+                batch.ObserveShared(_requestDuration.WithLabels(e.Method!, e.Endpoint!), e.Duration);
+                if (e.Size is { } size)
+                {
+                    batch.Observe(_requestSize.WithLabels(e.Method!, e.Endpoint!), size);
+                }
+
+                break;
+            case EventKind.Feature:
+                batch.Increment(_featureUsage.WithLabels(e.Feature!), e.Value);
+                break;
+            case EventKind.Users:
+                batch.Set(_activeUsers.WithLabels(e.Role!), e.Active!.Value);
+                break;
+            default:
+                FoldCustom(e, batch);
+                break;
+        }
+    }
+
+    private string? ValidateCustom(ref IngestEvent e)
+    {
+        if (e.Name is null || !_custom.TryGetValue(e.Name, out var custom))
+        {
+            return $"custom metric '{e.Name}' is not declared in prometheus.custom_metrics";
+        }
+
+        List<KeyValuePair<string, string>> labels = e.Labels ?? [];
+        foreach ((string name, string value) in labels)
+        {
+            if (Array.IndexOf(custom.Spec.Labels, name) < 0)
+            {
+                return $"custom metric '{e.Name}' has no label '{name}' (declared: {string.Join(", ", custom.Spec.Labels)})";
+            }
+
+            if (value.Length > MaxLabelValueLength)
+            {
+                return $"label '{name}' is longer than {MaxLabelValueLength} characters";
+            }
+        }
+
+        foreach (string declared in custom.Spec.Labels)
+        {
+            if (!labels.Exists(kv => kv.Key == declared))
+            {
+                return $"custom metric '{e.Name}' needs label '{declared}'";
+            }
+        }
+
+        if (!double.IsFinite(e.Value) || (custom.Spec.Type == MetricType.Counter && e.Value < 0))
+        {
+            return custom.Spec.Type == MetricType.Counter ? "a counter's value must be a non-negative number" : "value must be a finite number";
+        }
+
+        return null;
+    }
+
+    private void FoldCustom(in IngestEvent e, SampleBatchBuilder batch)
+    {
+        (CustomEventMetric spec, MetricFamily family) = _custom[e.Name!];
+        string[] values = new string[spec.Labels.Length];
+        foreach ((string name, string value) in e.Labels ?? [])
+        {
+            values[Array.IndexOf(spec.Labels, name)] = value;
+        }
+
+        Series series = family.WithLabels(values);
+        switch (spec.Type)
+        {
+            case MetricType.Counter:
+                batch.Increment(series, e.Value);
+                break;
+            case MetricType.Gauge:
+                batch.Set(series, e.Value);
+                break;
+            default:
+                batch.Observe(series, e.Value);
+                break;
+        }
+    }
+
+    private static string? Required(string? value, string field) =>
+        string.IsNullOrEmpty(value) ? $"{field} is required"
+            : value.Length > MaxLabelValueLength ? $"{field} is longer than {MaxLabelValueLength} characters"
+            : null;
+
+    private static string? NonNegative(double? value, string field) =>
+        value is { } v && (!double.IsFinite(v) || v < 0) ? $"{field} must be a non-negative number" : null;
+
+    private static string NormaliseType(string? type) => type?.ToUpperInvariant() switch
+    {
+        "SELECT" => "SELECT",
+        "INSERT" => "INSERT",
+        "UPDATE" => "UPDATE",
+        "DELETE" => "DELETE",
+        _ => "OTHER",
+    };
+
+    /// <summary>A SQLSTATE (five of [0-9A-Z]) is kept; anything else is 'other', so the label stays bounded.</summary>
+    internal static string NormaliseError(string? error) =>
+        error is { Length: 5 } && error.All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterUpper(c)) ? error
+            : string.IsNullOrEmpty(error) ? "unknown" : "other";
+
+    private static string StatusLabel(int status) => status.ToString(CultureInfo.InvariantCulture);
+}

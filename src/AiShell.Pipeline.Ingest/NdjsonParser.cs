@@ -1,0 +1,188 @@
+using System.Text.Json;
+
+namespace AiShell.Pipeline.Ingest;
+
+/// <summary>A rejected batch: the first bad line (1-based) and why.</summary>
+public readonly record struct IngestError(int Line, string Reason);
+
+/// <summary>
+/// <c>POST /api/v1/events</c> bodies: one JSON object per line. Every line is parsed and validated
+/// before anything is folded, so a batch with one bad line is rejected whole. Unknown fields are
+/// errors (a typo such as <c>duraton_seconds</c> must not silently count a zero).
+/// </summary>
+public static class NdjsonParser
+{
+    public static bool TryParse(ReadOnlySpan<byte> body, EventSchema schema, List<IngestEvent> events, out IngestError error)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(events);
+        int lineNumber = 0;
+        while (!body.IsEmpty)
+        {
+            lineNumber++;
+            int newline = body.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = newline < 0 ? body : body[..newline];
+            body = newline < 0 ? default : body[(newline + 1)..];
+            line = line.TrimEnd((byte)'\r').Trim((byte)' ');
+            if (line.IsEmpty)
+            {
+                continue;
+            }
+
+            string? reason;
+            IngestEvent e = default;
+            try
+            {
+                reason = ParseLine(line, ref e) ?? schema.Validate(ref e);
+            }
+            catch (JsonException ex)
+            {
+                reason = "not valid JSON: " + FirstSentence(ex.Message);
+            }
+
+            if (reason is not null)
+            {
+                error = new IngestError(lineNumber, reason);
+                return false;
+            }
+
+            events.Add(e);
+        }
+
+        error = default;
+        return true;
+    }
+
+    private static string? ParseLine(ReadOnlySpan<byte> line, ref IngestEvent e)
+    {
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return "each line must be a JSON object";
+        }
+
+        string? kind = null;
+        object? status = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string field = reader.GetString()!;
+            reader.Read();
+            string? problem = field switch
+            {
+                "kind" => Text(ref reader, out kind),
+                "database" => Text(ref reader, out e.Database),
+                "type" => Text(ref reader, out e.Type),
+                "status" => reader.TokenType == JsonTokenType.Number ? Number(ref reader, out double s, d => status = d) : Text(ref reader, out string? st, v => status = v),
+                "error" => Text(ref reader, out e.Error),
+                "trace_id" or "query_id" => Text(ref reader, out e.TraceId),
+                "duration_seconds" => Number(ref reader, out e.Duration),
+                "active" => Optional(ref reader, out e.Active),
+                "pool_size" => Optional(ref reader, out e.PoolSize),
+                "wait_seconds" => Optional(ref reader, out e.Wait),
+                "method" => Text(ref reader, out e.Method),
+                "endpoint" => Text(ref reader, out e.Endpoint),
+                "size_bytes" => Optional(ref reader, out e.Size),
+                "feature" => Text(ref reader, out e.Feature),
+                "role" => Text(ref reader, out e.Role),
+                "name" => Text(ref reader, out e.Name),
+                "value" => Number(ref reader, out e.Value),
+                "labels" => Labels(ref reader, out e.Labels),
+                _ => $"unknown field '{field}'",
+            };
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        {
+            return "unexpected content after the object";
+        }
+
+        switch (kind)
+        {
+            case "query": e.Kind = EventKind.Query; e.Status = status as string; break;
+            case "connection": e.Kind = EventKind.Connection; break;
+            case "connection_error": e.Kind = EventKind.ConnectionError; break;
+            case "request":
+                e.Kind = EventKind.Request;
+                e.HttpStatus = status switch
+                {
+                    double d when d == Math.Floor(d) => (int)d,
+                    string s when int.TryParse(s, out int code) => code,
+                    _ => 0,
+                };
+                break;
+            case "feature": e.Kind = EventKind.Feature; break;
+            case "users": e.Kind = EventKind.Users; break;
+            case "custom": e.Kind = EventKind.Custom; break;
+            case null: return "kind is required";
+            default: return $"kind '{kind}' is not one of query, connection, connection_error, request, feature, users, custom";
+        }
+
+        return null;
+    }
+
+    private static string? Text(ref Utf8JsonReader reader, out string? value, Action<string>? also = null)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            value = null;
+            return "expected a string";
+        }
+
+        value = reader.GetString();
+        also?.Invoke(value!);
+        return null;
+    }
+
+    private static string? Number(ref Utf8JsonReader reader, out double value, Action<double>? also = null)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out value))
+        {
+            value = 0;
+            return "expected a number";
+        }
+
+        also?.Invoke(value);
+        return null;
+    }
+
+    private static string? Optional(ref Utf8JsonReader reader, out double? value)
+    {
+        string? problem = Number(ref reader, out double v);
+        value = problem is null ? v : null;
+        return problem;
+    }
+
+    private static string? Labels(ref Utf8JsonReader reader, out List<KeyValuePair<string, string>>? labels)
+    {
+        labels = null;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return "labels must be an object of strings";
+        }
+
+        labels = [];
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                return $"label '{name}' must be a string";
+            }
+
+            labels.Add(new(name, reader.GetString()!));
+        }
+
+        return null;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        int end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..end];
+    }
+}

@@ -1,0 +1,14 @@
+namespace AiShell.Pipeline.Metrics.Pipeline;
+
+/// <summary>Where producers hand their batches: the shard channels in front of the aggregators.</summary>
+public interface ISampleSink
+{
+    /// <summary>Aggregator shards; a builder for this sink splits by <c>Ordinal % Shards</c>.</summary>
+    int Shards { get; }
+
+    /// <summary>All or nothing: true when every batch was admitted and queued.</summary>
+    bool TryWriteAll(IReadOnlyList<SampleBatch> batches);
+
+    /// <summary>Samples admitted and not yet folded.</summary>
+    long Pending { get; }
+}

@@ -1,0 +1,79 @@
+using System.Text;
+
+namespace AiShell.Pipeline.Ingest.Tests;
+
+public sealed class NdjsonParserTests
+{
+    private static (bool Ok, List<IngestEvent> Events, IngestError Error) Parse(string body)
+    {
+        var harness = new IngestHarness();
+        var events = new List<IngestEvent>();
+        bool ok = NdjsonParser.TryParse(Encoding.UTF8.GetBytes(body), harness.Schema, events, out IngestError error);
+        return (ok, events, error);
+    }
+
+    [Fact]
+    public void EveryKindFromTheIssue_Parses()
+    {
+        const string body = """
+            {"kind":"query","database":"app1","type":"SELECT","status":"success","duration_seconds":0.012}
+            {"kind":"query","database":"app1","type":"UPDATE","status":"error","duration_seconds":0.3,"error":"40P01"}
+            {"kind":"connection","database":"app1","active":7,"pool_size":20,"wait_seconds":0.002}
+            {"kind":"connection_error","database":"app1","error":"08006"}
+            {"kind":"request","method":"GET","endpoint":"/api/query","status":200,"duration_seconds":0.05}
+            {"kind":"feature","feature":"nl2sql"}
+            {"kind":"users","role":"admin","active":3}
+            {"kind":"custom","name":"business_transactions","labels":{"type":"card","status":"ok"},"value":1}
+
+            """;
+        (bool ok, List<IngestEvent> events, _) = Parse(body.Replace("\n", "\r\n", StringComparison.Ordinal));
+        Assert.True(ok);
+        Assert.Equal(8, events.Count);
+        Assert.Equal("40P01", events[1].Error);
+        Assert.Equal(200, events[4].HttpStatus);
+        Assert.Equal(7, events[2].Active);
+        Assert.Equal(1, events[5].Value); // a feature use counts once by default
+    }
+
+    [Theory]
+    [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duraton_seconds\":1}", 1, "unknown field 'duraton_seconds'")]
+    [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":1}\nnot json", 2, "not valid JSON")]
+    [InlineData("{\"kind\":\"query\",\"duration_seconds\":1}", 1, "database is required")]
+    [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":-1}", 1, "duration_seconds must be a non-negative number")]
+    [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":\"fast\"}", 1, "expected a number")]
+    [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"status\":\"meh\",\"duration_seconds\":1}", 1, "status 'meh' is not one of")]
+    [InlineData("{\"kind\":\"teleport\"}", 1, "kind 'teleport' is not one of")]
+    [InlineData("{\"database\":\"a\"}", 1, "kind is required")]
+    [InlineData("[1,2]", 1, "each line must be a JSON object")]
+    [InlineData("{\"kind\":\"request\",\"endpoint\":\"/x\",\"status\":999,\"duration_seconds\":1}", 1, "status must be an HTTP status code")]
+    [InlineData("{\"kind\":\"custom\",\"name\":\"nope\",\"value\":1}", 1, "custom metric 'nope' is not declared")]
+    [InlineData("{\"kind\":\"custom\",\"name\":\"revenue\",\"labels\":{\"product\":\"a\",\"user_id\":\"u\"},\"value\":1}", 1, "has no label 'user_id'")]
+    [InlineData("{\"kind\":\"custom\",\"name\":\"revenue\",\"labels\":{},\"value\":1}", 1, "needs label 'product'")]
+    [InlineData("{\"kind\":\"custom\",\"name\":\"business_transactions\",\"labels\":{\"type\":\"a\",\"status\":\"b\"},\"value\":-1}", 1, "non-negative")]
+    [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":1,\"trace_id\":\"bad id\"}", 1, "trace_id must be")]
+    [InlineData("{\"kind\":\"users\",\"role\":\"admin\"}", 1, "active is required")]
+    public void BadLines_NameTheFirstBadLineAndWhy(string body, int line, string reason)
+    {
+        (bool ok, _, IngestError error) = Parse(body);
+        Assert.False(ok);
+        Assert.Equal(line, error.Line);
+        Assert.Contains(reason, error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HugeLabelValues_AreRejected_NotTruncated()
+    {
+        string db = new('x', EventSchema.MaxLabelValueLength + 1);
+        (bool ok, _, IngestError error) = Parse($"{{\"kind\":\"query\",\"database\":\"{db}\",\"duration_seconds\":1}}");
+        Assert.False(ok);
+        Assert.Contains("longer than", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonSqlStateErrors_FoldIntoOther_SoTheLabelStaysBounded()
+    {
+        Assert.Equal("40P01", EventSchema.NormaliseError("40P01"));
+        Assert.Equal("other", EventSchema.NormaliseError("deadlock detected at row 12345"));
+        Assert.Equal("unknown", EventSchema.NormaliseError(null));
+    }
+}
