@@ -23,11 +23,13 @@ public sealed class EventSchema
     private readonly double[] _thresholds;
     private readonly string[] _thresholdLabels;
     private readonly QuerySources _querySources;
+    private readonly TimeProvider _time;
 
     public EventSchema(MetricRegistry registry, IReadOnlyList<double> slowThresholds, IReadOnlyList<CustomEventMetric> customMetrics,
-        QuerySources querySources)
+        QuerySources querySources, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(customMetrics);
         _querySources = querySources;
         _thresholds = [.. slowThresholds];
@@ -140,7 +142,12 @@ public sealed class EventSchema
             case EventKind.Query:
                 _querySources.MarkEventFed(e.Database!);
                 batch.Increment(_queryTotal.WithLabels(e.Database!, e.Type!, e.Status!), 1);
-                batch.Observe(_queryDuration.WithLabels(e.Database!, e.Type!), e.Duration);
+                Series duration = _queryDuration.WithLabels(e.Database!, e.Type!);
+                batch.Observe(duration, e.Duration);
+                if (e.TraceId is { } traceId)
+                {
+                    duration.SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));
+                }
                 for (int i = 0; i < _thresholds.Length; i++)
                 {
                     if (e.Duration > _thresholds[i])

@@ -20,6 +20,7 @@ public sealed class Series
     private bool _written; // a series is exposed only once something wrote it: no invented zeros
     private readonly long[]? _buckets; // per-bucket (not cumulative) counts; last slot is +Inf
     private readonly double[]? _bounds;
+    private Exemplar?[]? _exemplars; // per bucket, latest wins; allocated on the first exemplar
 
     internal Series(MetricFamily family, int ordinal, string[] labelValues, byte[] samplePrefix,
         byte[]? sumPrefix, byte[]? countPrefix)
@@ -140,6 +141,21 @@ public sealed class Series
             current = seen;
         }
     }
+
+    /// <summary>
+    /// Attaches an exemplar to the bucket <paramref name="value"/> falls in. Safe from any thread
+    /// (one reference store); shown only in OpenMetrics scrapes.
+    /// </summary>
+    public void SetExemplar(double value, Exemplar exemplar)
+    {
+        Exemplar?[] slots = Volatile.Read(ref _exemplars)
+            ?? Interlocked.CompareExchange(ref _exemplars, new Exemplar?[_buckets!.Length], null)
+            ?? _exemplars!;
+        Volatile.Write(ref slots[BucketIndex(_bounds!, value)], exemplar);
+    }
+
+    internal Exemplar? ExemplarFor(int bucket) =>
+        Volatile.Read(ref _exemplars) is { } slots ? Volatile.Read(ref slots[bucket]) : null;
 
     /// <summary>Per-bucket count (not cumulative); index <c>Buckets.Length</c> is the +Inf overflow.</summary>
     public long BucketCount(int index) => Volatile.Read(ref _buckets![index]);

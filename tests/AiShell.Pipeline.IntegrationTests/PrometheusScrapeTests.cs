@@ -13,6 +13,14 @@ public sealed class PrometheusScrapeTests
     public async Task RealPrometheus_ScrapesTheBinary_OverOpenMetrics_WithoutErrors_AndQueriesSeedMetrics()
     {
         await using ExporterProcess exporter = await ExporterProcess.StartAsync("prometheus:\n  collect_interval: 1\n");
+        using (var http = new HttpClient())
+        {
+            // A traced query: its exemplar must survive a real OpenMetrics scrape.
+            HttpResponseMessage posted = await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"), new StringContent(
+                "{\"kind\":\"query\",\"database\":\"app1\",\"type\":\"SELECT\",\"duration_seconds\":0.067,\"trace_id\":\"4bf92f3577b34da6\"}\n"));
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, posted.StatusCode);
+        }
+
         await using PrometheusServer prometheus = await PrometheusServer.StartAsync(exporter.MetricsUrl.Authority);
 
         string lastError = "";
@@ -37,6 +45,16 @@ public sealed class PrometheusScrapeTests
         List<double> memoryPercent = await prometheus.QueryAsync(
             "(aishell_memory_usage_bytes / (aishell_memory_usage_bytes + aishell_memory_available_bytes)) * 100");
         Assert.InRange(Assert.Single(memoryPercent), 0.0, 100.0);
+
+        // The exemplar reached Prometheus's exemplar storage, on the bucket the query fell in.
+        string exemplars = "";
+        await prometheus.WaitUntilAsync(async () =>
+        {
+            JsonElement data = await prometheus.ApiAsync("/api/v1/query_exemplars?query=aishell_query_duration_seconds_bucket&start=0&end=9999999999");
+            exemplars = data.GetRawText();
+            return exemplars.Contains("4bf92f3577b34da6", StringComparison.Ordinal);
+        }, "the exemplar is stored", TimeSpan.FromSeconds(20));
+        Assert.Contains("\"le\":\"0.1\"", exemplars, StringComparison.Ordinal);
 
         // The scrapes Prometheus made were OpenMetrics, and it parsed them (health up, no lastError).
         List<double> omScrapes = await prometheus.QueryAsync("aishell_exporter_scrapes_total{format=\"openmetrics\"}");

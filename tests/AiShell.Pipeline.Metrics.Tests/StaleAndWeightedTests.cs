@@ -96,3 +96,39 @@ public sealed class CardinalityTests
         Assert.Contains("aishell_clicks_total{page=\"home\"} 2\n", TestRegistries.Render(registry, Exposition.ExpositionFormat.Text), StringComparison.Ordinal);
     }
 }
+
+public sealed class ExemplarTests
+{
+    [Fact]
+    public void Exemplar_AppearsOnItsBucket_InOpenMetricsOnly()
+    {
+        var registry = new MetricRegistry();
+        Series h = registry.Register(MetricDescriptor.Histogram("q_seconds", "q", "query_duration", "db")).WithLabels("app1");
+        h.Observe(0.067);
+        h.SetExemplar(0.067, Exemplar.Create("trace_id", "abc-123", 0.067, DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_123)));
+        string om = TestRegistries.Render(registry, Exposition.ExpositionFormat.OpenMetrics);
+        Assert.Contains("aishell_q_seconds_bucket{db=\"app1\",le=\"0.1\"} 1 # {trace_id=\"abc-123\"} 0.067 1764000000.123\n", om, StringComparison.Ordinal);
+        Assert.Contains("aishell_q_seconds_bucket{db=\"app1\",le=\"0.05\"} 0\n", om, StringComparison.Ordinal);
+        Assert.DoesNotContain("trace_id", TestRegistries.Render(registry, Exposition.ExpositionFormat.Text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SerializingWithExemplars_StillAllocatesNothing()
+    {
+        var registry = new MetricRegistry();
+        MetricFamily family = registry.Register(MetricDescriptor.Histogram("q_seconds", "q", "query_duration", "db"));
+        for (int i = 0; i < 100; i++)
+        {
+            Series h = family.WithLabels("db" + i);
+            h.Observe(0.3);
+            h.SetExemplar(0.3, Exemplar.Create("trace_id", "t" + i, 0.3, DateTimeOffset.UnixEpoch));
+        }
+
+        var buffer = new Exposition.ScrapeBuffer();
+        Exposition.ExpositionWriter.Write(buffer, registry, Exposition.ExpositionFormat.OpenMetrics);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        buffer.Reset();
+        Exposition.ExpositionWriter.Write(buffer, registry, Exposition.ExpositionFormat.OpenMetrics);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

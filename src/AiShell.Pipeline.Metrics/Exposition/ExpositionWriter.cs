@@ -43,7 +43,7 @@ public static class ExpositionWriter
 
             if (histogram)
             {
-                WriteHistogram(buffer, s, le);
+                WriteHistogram(buffer, s, le, format == ExpositionFormat.OpenMetrics);
             }
             else
             {
@@ -52,7 +52,7 @@ public static class ExpositionWriter
         }
     }
 
-    private static void WriteHistogram(ScrapeBuffer buffer, Series s, byte[][] le)
+    private static void WriteHistogram(ScrapeBuffer buffer, Series s, byte[][] le, bool exemplars)
     {
         long cumulative = 0;
         for (int i = 0; i < le.Length; i++)
@@ -66,8 +66,13 @@ public static class ExpositionWriter
             bound.CopyTo(span[at..]);
             at += bound.Length;
             at += NumberFormatter.Write(span[at..], cumulative);
-            span[at++] = (byte)'\n';
             buffer.Advance(at);
+            if (exemplars && s.ExemplarFor(i) is { } exemplar)
+            {
+                buffer.Write(exemplar.Encoded);
+            }
+
+            buffer.Write("\n"u8);
         }
 
         WriteLine(buffer, s.SumPrefix!, s.Sum);

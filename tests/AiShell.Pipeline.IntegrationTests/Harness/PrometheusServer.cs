@@ -39,7 +39,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
         var process = Process.Start(ProcessRunner.StartInfo("prometheus",
         [
             $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(dir, "data")}",
-            $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+            $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn", "--enable-feature=exemplar-storage",
         ]))!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
