@@ -16,7 +16,7 @@ public sealed class EventSchema
     private static readonly string[] Statuses = ["success", "error", "timeout", "cancelled"];
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-    private readonly MetricFamily _queryTotal, _queryDuration, _slowQueries, _queryErrors;
+    private readonly MetricFamily _queryTotal, _queryDuration, _querySummary, _slowQueries, _queryErrors;
     private readonly MetricFamily _connectionsActive, _poolSize, _connectionWait, _connectionErrors;
     private readonly MetricFamily _requests, _requestDuration, _requestSize, _activeUsers, _featureUsage;
     private readonly Dictionary<string, (CustomEventMetric Spec, MetricFamily Family)> _custom = new(StringComparer.Ordinal);
@@ -36,6 +36,7 @@ public sealed class EventSchema
         _thresholdLabels = [.. slowThresholds.Select(t => t.ToString("R", CultureInfo.InvariantCulture))];
         _queryTotal = registry.Register(MetricCatalog.QueryTotal);
         _queryDuration = registry.Register(MetricCatalog.QueryDurationSeconds);
+        _querySummary = registry.Register(MetricCatalog.QueryDurationSummary);
         _slowQueries = registry.Register(MetricCatalog.SlowQueryTotal);
         _queryErrors = registry.Register(MetricCatalog.QueryErrorsTotal);
         _connectionsActive = registry.Register(MetricCatalog.ConnectionsActive);
@@ -56,7 +57,7 @@ public sealed class EventSchema
     }
 
     /// <summary>Samples one event of this kind can add at most (for admission before folding).</summary>
-    public int MaxSamplesPerEvent => 4 + _thresholds.Length;
+    public int MaxSamplesPerEvent => 5 + _thresholds.Length;
 
     /// <summary>Checks and normalises an event; returns why it is unusable, or null.</summary>
     public string? Validate(ref IngestEvent e)
@@ -144,6 +145,7 @@ public sealed class EventSchema
                 batch.Increment(_queryTotal.WithLabels(e.Database!, e.Type!, e.Status!), 1);
                 Series duration = _queryDuration.WithLabels(e.Database!, e.Type!);
                 batch.Observe(duration, e.Duration);
+                batch.Observe(_querySummary.WithLabels(e.Database!), e.Duration);
                 if (e.TraceId is { } traceId)
                 {
                     duration.SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));

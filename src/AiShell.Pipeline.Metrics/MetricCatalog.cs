@@ -101,6 +101,10 @@ public static class MetricCatalog
     public static readonly MetricDescriptor SlowQueryTotal = MetricDescriptor.Counter(
         "slow_query_total", "Queries slower than a configured threshold (seconds).", "database", "threshold");
 
+    public static readonly MetricDescriptor QueryDurationSummary = MetricDescriptor.Summary(
+        "query_duration_summary", "Query duration quantiles over the last minute (sliding, 10 s steps), from query events.",
+        [0.5, 0.9, 0.95, 0.99], TimeSpan.FromMinutes(1), "database");
+
     public static readonly MetricDescriptor QueryErrorsTotal = MetricDescriptor.Counter(
         "query_errors_total", "Failed queries reported by events, by statement type and error class (SQLSTATE, or other).", "database", "type", "error");
 
@@ -187,7 +191,7 @@ public static class MetricCatalog
         Up, ConnectionsActive, ConnectionsByState, ConnectionsPoolSize, ConnectionErrorsTotal, CacheHitRate,
         DatabaseSizeBytes, TableSizeBytes, IndexSizeBytes, TransactionsTotal, TuplesTotal, DeadlocksTotal, TempBytesTotal,
         TempFilesTotal, ReplicationLagSeconds, ReplicationLagBytes, ReplicationReplayLagSeconds, Locks, QueryTotal,
-        QueryDurationSeconds, SlowQueryTotal, QueryErrorsTotal, ConnectionWaitSeconds, HttpRequestSizeBytes, ActiveUsers,
+        QueryDurationSeconds, QueryDurationSummary, SlowQueryTotal, QueryErrorsTotal, ConnectionWaitSeconds, HttpRequestSizeBytes, ActiveUsers,
         FeatureUsageTotal, EventsReceivedTotal, EventsRejectedTotal, EventsDroppedTotal, PipelinePendingSamples, IngestBatchEvents,
         StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,

@@ -21,4 +21,11 @@ public sealed record MetricDescriptor(
 
     public static MetricDescriptor Histogram(string name, string help, string bucketSet, params string[] labels) =>
         new(name, help, MetricType.Histogram, labels, bucketSet);
+
+    /// <summary>A summary: <paramref name="quantiles"/> over a sliding <see cref="Window"/>.</summary>
+    public static MetricDescriptor Summary(string name, string help, double[] quantiles, TimeSpan window, params string[] labels) =>
+        new(name, help, MetricType.Summary, labels, Buckets: quantiles) { Window = window };
+
+    /// <summary>Summary only: the sliding window the quantiles cover.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(1);
 }

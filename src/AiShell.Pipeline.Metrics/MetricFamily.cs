@@ -60,13 +60,18 @@ public sealed class MetricFamily
         HeaderOpenMetrics = TextEscaper.Utf8(
             $"# TYPE {omName} {omType}\n# HELP {omName} {TextEscaper.EscapeHelp(descriptor.Help, openMetrics: true)}\n");
 
-        BucketLabels = new byte[buckets.Length + 1][];
+        // Histogram: le values with +Inf last; summary: quantile values.
+        bool summary = descriptor.Type == MetricType.Summary;
+        BucketLabels = new byte[buckets.Length + (summary ? 0 : 1)][];
         for (int i = 0; i < buckets.Length; i++)
         {
             BucketLabels[i] = TextEscaper.Utf8(FormatBound(buckets[i]) + "\"} ");
         }
 
-        BucketLabels[buckets.Length] = "+Inf\"} "u8.ToArray();
+        if (!summary)
+        {
+            BucketLabels[buckets.Length] = "+Inf\"} "u8.ToArray();
+        }
     }
 
     public MetricDescriptor Descriptor { get; }
@@ -78,7 +83,7 @@ public sealed class MetricFamily
 
     public string[] LabelNames { get; }
 
-    /// <summary>Upper bounds of a histogram's finite buckets, increasing; empty for other types.</summary>
+    /// <summary>Upper bounds of a histogram's finite buckets (increasing), a summary's quantiles; empty for other types.</summary>
     public double[] Buckets { get; }
 
     internal byte[] HeaderText { get; }
@@ -230,12 +235,14 @@ public sealed class MetricFamily
         string labelText = labels.ToString();
         string braced = labelText.Length == 0 ? string.Empty : "{" + labelText + "}";
         int ordinal = _registry.NextOrdinal();
-        if (Type != MetricType.Histogram)
+        if (Type is not (MetricType.Histogram or MetricType.Summary))
         {
             return new Series(this, ordinal, labelValues, TextEscaper.Utf8($"{Name}{braced} "), null, null);
         }
 
-        string bucketOpen = labelText.Length == 0 ? $"{Name}_bucket{{le=\"" : $"{Name}_bucket{{{labelText},le=\"";
+        string bucketOpen = Type == MetricType.Summary
+            ? (labelText.Length == 0 ? $"{Name}{{quantile=\"" : $"{Name}{{{labelText},quantile=\"")
+            : (labelText.Length == 0 ? $"{Name}_bucket{{le=\"" : $"{Name}_bucket{{{labelText},le=\"");
         return new Series(this, ordinal, labelValues, TextEscaper.Utf8(bucketOpen),
             TextEscaper.Utf8($"{Name}_sum{braced} "), TextEscaper.Utf8($"{Name}_count{braced} "));
     }
@@ -270,8 +277,11 @@ public sealed class MetricFamily
     {
         MetricType.Counter => "counter",
         MetricType.Gauge => "gauge",
+        MetricType.Summary => "summary",
         _ => "histogram",
     };
+
+    internal TimeProvider Time => _registry.Options.Time;
 
     /// <summary>Shortest round-trip form; the same text in both formats so <c>le</c> series match.</summary>
     internal static string FormatBound(double bound) => bound.ToString("R", CultureInfo.InvariantCulture);

@@ -8,6 +8,9 @@ public sealed class MetricOptions
     public static readonly double[] DefaultHttpDurationBuckets = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
     public static readonly double[] DefaultConnectionWaitBuckets = [0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
+    /// <summary>Clock for summaries' sliding windows (tests use a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Prepended with an underscore to every family name. Default <c>aishell</c>.</summary>
     public string Prefix { get; init; } = "aishell";
 

@@ -108,8 +108,17 @@ public sealed class MetricRegistry
             }
 
             Validate(descriptor, name);
-            double[] buckets = descriptor.Type == MetricType.Histogram ? Options.ResolveBuckets(descriptor) : [];
+            double[] buckets = descriptor.Type switch
+            {
+                MetricType.Histogram => Options.ResolveBuckets(descriptor),
+                MetricType.Summary => descriptor.Buckets ?? [0.5, 0.9, 0.95, 0.99],
+                _ => [],
+            };
             ValidateBuckets(name, buckets);
+            if (descriptor.Type == MetricType.Summary && Array.Exists(buckets, q => q is < 0 or > 1))
+            {
+                ThrowHelper.Argument($"Metric '{name}': quantiles must be between 0 and 1.");
+            }
             MetricFamily? overflow = descriptor == MetricCatalog.SeriesOverflowTotal || descriptor.LabelNames.Length == 0
                 ? null
                 : OverflowFamilyLocked();
@@ -169,9 +178,9 @@ public sealed class MetricRegistry
                 ThrowHelper.Argument($"Metric '{name}': '{label}' is not a valid label name.");
             }
 
-            if (d.Type == MetricType.Histogram && label == "le")
+            if ((d.Type == MetricType.Histogram && label == "le") || (d.Type == MetricType.Summary && label == "quantile"))
             {
-                ThrowHelper.Argument($"Metric '{name}': 'le' is reserved for histogram buckets.");
+                ThrowHelper.Argument($"Metric '{name}': '{label}' is reserved for {(label == "le" ? "histogram buckets" : "summary quantiles")}.");
             }
 
             if (!seen.Add(label))

@@ -6,4 +6,7 @@ public enum MetricType : byte
     Counter,
     Gauge,
     Histogram,
+
+    /// <summary>Quantiles over a sliding window, plus cumulative _sum and _count.</summary>
+    Summary,
 }

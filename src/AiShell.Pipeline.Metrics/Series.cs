@@ -21,6 +21,8 @@ public sealed class Series
     private readonly long[]? _buckets; // per-bucket (not cumulative) counts; last slot is +Inf
     private readonly double[]? _bounds;
     private Exemplar?[]? _exemplars; // per bucket, latest wins; allocated on the first exemplar
+    private readonly Internal.SlidingQuantiles? _window; // summaries
+    private long _summaryCount;
 
     internal Series(MetricFamily family, int ordinal, string[] labelValues, byte[] samplePrefix,
         byte[]? sumPrefix, byte[]? countPrefix)
@@ -35,6 +37,10 @@ public sealed class Series
         {
             _bounds = family.Buckets;
             _buckets = new long[family.Buckets.Length + 1];
+        }
+        else if (family.Type == MetricType.Summary)
+        {
+            _window = new Internal.SlidingQuantiles(family.Descriptor.Window, family.Time, family.Time.GetTimestamp());
         }
     }
 
@@ -97,12 +103,32 @@ public sealed class Series
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Observe(double value)
     {
+        if (_window is not null)
+        {
+            ObserveSummary(value);
+            return;
+        }
+
         long[] buckets = _buckets!;
         int i = BucketIndex(_bounds!, value);
         Volatile.Write(ref buckets[i], buckets[i] + 1);
         Volatile.Write(ref _sum, _sum + value);
         _written = true;
     }
+
+    private void ObserveSummary(double value)
+    {
+        _window!.Record(value, 1, Family.Time.GetTimestamp());
+        Volatile.Write(ref _summaryCount, _summaryCount + 1);
+        Volatile.Write(ref _sum, _sum + value);
+        _written = true;
+    }
+
+    /// <summary>Summary: the q-quantile over the sliding window (NaN when it saw nothing).</summary>
+    public double Quantile(double q) => _window!.Quantile(q, Family.Time.GetTimestamp());
+
+    /// <summary>Summary: observations since the series was created.</summary>
+    public long SummaryCount => Volatile.Read(ref _summaryCount);
 
     /// <summary>
     /// Single-writer: <paramref name="count"/> observations that all land in <paramref name="value"/>'s

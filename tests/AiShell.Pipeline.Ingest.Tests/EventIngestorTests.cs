@@ -55,15 +55,15 @@ public sealed class EventIngestorTests
     [Fact]
     public void WhenThePipelineIsFull_TheWholeBatchIsRefused_NothingCounted_AndARetryCountsItOnce()
     {
-        var h = new IngestHarness(maxPending: 5_500);
-        List<IngestEvent> first = Queries(h, 1000); // 2,599 samples: 2 per event, +499 slow, +100 errors
+        var h = new IngestHarness(maxPending: 7_500);
+        List<IngestEvent> first = Queries(h, 1000); // 3,599 samples: 3 per event (total, histogram, summary), +499 slow, +100 errors
         List<IngestEvent> second = Queries(h, 1000);
         List<IngestEvent> third = Queries(h, 1000);
         Assert.True(h.Ingestor.TryIngest(first, IngestSources.Http));
         Assert.True(h.Ingestor.TryIngest(second, IngestSources.Http));
         Assert.False(h.Ingestor.TryIngest(third, IngestSources.Http)); // over budget: refused whole
         long pending = h.Channels.Pending;
-        Assert.Equal(2 * 2599, pending);
+        Assert.Equal(2 * 3599, pending);
 
         h.Drain();
         Assert.Equal(2000, h.Value("query_total", "app1", "SELECT", "success") + h.Value("query_total", "app1", "SELECT", "error")

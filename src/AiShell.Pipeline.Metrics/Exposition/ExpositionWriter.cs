@@ -45,6 +45,10 @@ public static class ExpositionWriter
             {
                 WriteHistogram(buffer, s, le, format == ExpositionFormat.OpenMetrics);
             }
+            else if (family.Type == MetricType.Summary)
+            {
+                WriteSummary(buffer, s, family.Buckets, le);
+            }
             else
             {
                 WriteLine(buffer, s.SamplePrefix, s.Value);
@@ -77,6 +81,25 @@ public static class ExpositionWriter
 
         WriteLine(buffer, s.SumPrefix!, s.Sum);
         WriteLine(buffer, s.CountPrefix!, cumulative);
+    }
+
+    private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels)
+    {
+        for (int i = 0; i < quantiles.Length; i++)
+        {
+            byte[] prefix = s.SamplePrefix;
+            byte[] quantile = labels[i];
+            Span<byte> span = buffer.GetSpan(prefix.Length + quantile.Length + NumberFormatter.MaxLength + 1);
+            prefix.CopyTo(span);
+            quantile.CopyTo(span[prefix.Length..]);
+            int at = prefix.Length + quantile.Length;
+            at += NumberFormatter.Write(span[at..], s.Quantile(quantiles[i]));
+            span[at++] = (byte)'\n';
+            buffer.Advance(at);
+        }
+
+        WriteLine(buffer, s.SumPrefix!, s.Sum);
+        WriteLine(buffer, s.CountPrefix!, s.SummaryCount);
     }
 
     private static void WriteLine(ScrapeBuffer buffer, byte[] prefix, double value)

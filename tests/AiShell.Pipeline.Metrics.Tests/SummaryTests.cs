@@ -1,0 +1,78 @@
+using AiShell.Pipeline.Metrics.Exposition;
+
+namespace AiShell.Pipeline.Metrics.Tests;
+
+public sealed class SummaryTests
+{
+    /// <summary>A clock the test moves by hand.</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        public long Ticks { get; set; } = 1_000_000;
+
+        public override long GetTimestamp() => Ticks;
+
+        public override long TimestampFrequency => 1_000_000;
+
+        public void Advance(TimeSpan by) => Ticks += (long)(by.TotalSeconds * TimestampFrequency);
+    }
+
+    private static (MetricRegistry, Series, ManualTime) NewSummary()
+    {
+        var time = new ManualTime();
+        var registry = new MetricRegistry(new MetricOptions { Time = time });
+        Series s = registry.Register(MetricDescriptor.Summary("d_summary", "d", [0.5, 0.9, 0.99], TimeSpan.FromMinutes(1), "database")).WithLabels("app1");
+        return (registry, s, time);
+    }
+
+    [Fact]
+    public void Quantiles_AreWithinTheBucketPrecision()
+    {
+        (_, Series s, _) = NewSummary();
+        for (int i = 1; i <= 1000; i++)
+        {
+            s.Observe(i / 1000.0); // 1 ms .. 1 s, uniform
+        }
+
+        Assert.InRange(s.Quantile(0.5), 0.5 * 0.95, 0.5 * 1.05);
+        Assert.InRange(s.Quantile(0.9), 0.9 * 0.95, 0.9 * 1.05);
+        Assert.InRange(s.Quantile(0.99), 0.99 * 0.95, 0.99 * 1.05);
+        Assert.Equal(1000, s.SummaryCount);
+        Assert.Equal(500.5, s.Sum, 6);
+    }
+
+    [Fact]
+    public void OldObservations_LeaveTheWindow_ButSumAndCountStayCumulative()
+    {
+        (MetricRegistry registry, Series s, ManualTime time) = NewSummary();
+        for (int i = 0; i < 100; i++)
+        {
+            s.Observe(2.0);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        for (int i = 0; i < 100; i++)
+        {
+            s.Observe(0.01);
+        }
+
+        Assert.InRange(s.Quantile(0.99), 1.9, 2.1); // both halves still in the window
+        time.Advance(TimeSpan.FromSeconds(35));      // the slow ones are older than a minute now
+        Assert.InRange(s.Quantile(0.99), 0.0095, 0.0105);
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(double.IsNaN(s.Quantile(0.5)));
+        Assert.Equal(200, s.SummaryCount);
+
+        string text = TestRegistries.Render(registry, ExpositionFormat.Text);
+        Assert.Contains("# TYPE aishell_d_summary summary\n", text, StringComparison.Ordinal);
+        Assert.Contains("aishell_d_summary{database=\"app1\",quantile=\"0.5\"} NaN\n", text, StringComparison.Ordinal);
+        Assert.Contains("aishell_d_summary_count{database=\"app1\"} 200\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE aishell_d_summary summary\n", TestRegistries.Render(registry, ExpositionFormat.OpenMetrics), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void QuantileLabel_IsReservedOnSummaries()
+    {
+        var registry = new MetricRegistry();
+        Assert.Throws<ArgumentException>(() => registry.Register(MetricDescriptor.Summary("x", "x", [0.5], TimeSpan.FromMinutes(1), "quantile")));
+    }
+}
