@@ -88,6 +88,20 @@ public sealed class MetricRegistry
 
     internal int NextOrdinal() => Interlocked.Increment(ref _nextOrdinal);
 
+    private Exposition.IExternalExposition[] _externals = [];
+
+    /// <summary>Other libraries' metrics served in the same scrape.</summary>
+    public ReadOnlySpan<Exposition.IExternalExposition> Externals => Volatile.Read(ref _externals);
+
+    public void AddExternal(Exposition.IExternalExposition external)
+    {
+        ArgumentNullException.ThrowIfNull(external);
+        lock (_gate)
+        {
+            Volatile.Write(ref _externals, [.. _externals, external]);
+        }
+    }
+
     /// <summary>
     /// Registers a family, or returns the one already registered under the same name when its
     /// schema is identical. A different schema under the same name is an error: one HELP/TYPE per name.

@@ -16,6 +16,11 @@ public static class ExpositionWriter
             WriteFamily(buffer, family, format);
         }
 
+        foreach (IExternalExposition external in registry.Externals)
+        {
+            external.WriteTo(buffer, format, registry);
+        }
+
         if (format == ExpositionFormat.OpenMetrics)
         {
             buffer.Write("# EOF\n"u8);
