@@ -26,7 +26,7 @@ public sealed class EventRecorder : IDisposable
         _stripes = new Stripe[Math.Max(2, Environment.ProcessorCount * 2)];
         for (int i = 0; i < _stripes.Length; i++)
         {
-            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards));
+            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold + 16));
         }
 
         _timer = new Timer(static state => ((EventRecorder)state!).FlushAll(), this, FlushInterval, FlushInterval);

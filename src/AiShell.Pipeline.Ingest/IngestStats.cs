@@ -7,7 +7,7 @@ namespace AiShell.Pipeline.Ingest;
 internal sealed class IngestStats
 {
     private readonly MetricFamily _received, _rejected, _dropped, _batchEvents;
-    private readonly ConcurrentDictionary<(string, string), Series> _cache = new();
+    private readonly ConcurrentDictionary<(MetricFamily, string, string), Series> _cache = new();
 
     public IngestStats(MetricRegistry registry)
     {
@@ -33,9 +33,8 @@ internal sealed class IngestStats
     public void Dropped(string source, int events) => Get(_dropped, source, "").AddAtomic(events);
 
     private Series Get(MetricFamily family, string source, string reason) =>
-        _cache.GetOrAdd((family.Name + "|" + source, reason), static (key, state) =>
-            state.Reason.Length == 0 ? state.Family.WithLabels(state.Source) : state.Family.WithLabels(state.Source, state.Reason),
-            (Family: family, Source: source, Reason: reason));
+        _cache.GetOrAdd((family, source, reason), static key =>
+            key.Item3.Length == 0 ? key.Item1.WithLabels(key.Item2) : key.Item1.WithLabels(key.Item2, key.Item3));
 }
 
 public static class IngestSources

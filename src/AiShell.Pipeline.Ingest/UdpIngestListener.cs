@@ -38,7 +38,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
         byte[] buffer = new byte[65536];
         char[] scratch = new char[65536];
         var lines = new List<string>();
-        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards);
+        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, FlushSamples + 64);
         int events = 0;
         EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_stop.IsCancellationRequested)

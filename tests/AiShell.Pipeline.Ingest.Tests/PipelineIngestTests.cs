@@ -46,3 +46,41 @@ public sealed class PipelineIngestTests
         Assert.Equal(200_000, observations);
     }
 }
+
+public sealed class RecorderAllocationTests
+{
+    [Fact]
+    public void RecordingAQueryEvent_AllocatesAlmostNothing_OnlyTheBatchHandOverEvery4096Samples()
+    {
+        var h = new IngestHarness(maxPending: 100_000_000);
+        using var recorder = new EventRecorder(h.Ingestor);
+        for (int i = 0; i < 10_000; i++)
+        {
+            recorder.Query("app1", "SELECT", "success", 0.002); // warm: series resolved, pools filled
+        }
+
+        // Fold on another thread while recording, as the aggregators do: they return the batches'
+        // pooled arrays, which the recorder rents again.
+        using var stop = new CancellationTokenSource();
+        var folder = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                h.Drain();
+                Thread.Sleep(1);
+            }
+        });
+        folder.Start();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        const int Events = 200_000;
+        for (int i = 0; i < Events; i++)
+        {
+            recorder.Query("app1", "SELECT", "success", 0.002);
+        }
+
+        double perEvent = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Events;
+        stop.Cancel();
+        folder.Join();
+        Assert.True(perEvent < 1.0, $"{perEvent:0.###} bytes per event");
+    }
+}

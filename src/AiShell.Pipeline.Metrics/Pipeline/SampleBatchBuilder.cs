@@ -11,10 +11,14 @@ public sealed class SampleBatchBuilder
     private readonly string _source;
     private readonly Sample[]?[] _perShard;
     private readonly int[] _counts;
+    private readonly int _initialCapacity;
 
-    public SampleBatchBuilder(string source, int shardCount)
+    /// <param name="initialCapacity">Samples per shard before the first growth: producers that flush at a
+    /// known size (the in-process recorder) ask for it up front, so a batch is one pooled array.</param>
+    public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
+        _initialCapacity = Math.Max(16, initialCapacity);
         _source = source;
         _perShard = new Sample[shardCount][];
         _counts = new int[shardCount];
@@ -42,13 +46,13 @@ public sealed class SampleBatchBuilder
     public void Add(in Sample sample)
     {
         int shard = sample.Series.Ordinal % _perShard.Length;
-        Sample[] items = _perShard[shard] ??= ArrayPool<Sample>.Shared.Rent(64);
+        Sample[] items = _perShard[shard] ??= SampleBatch.Pool.Rent(_initialCapacity);
         int count = _counts[shard];
         if (count == items.Length)
         {
-            Sample[] grown = ArrayPool<Sample>.Shared.Rent(items.Length * 2);
+            Sample[] grown = SampleBatch.Pool.Rent(items.Length * 2);
             Array.Copy(items, grown, count);
-            ArrayPool<Sample>.Shared.Return(items, clearArray: true);
+            SampleBatch.Pool.Return(items);
             _perShard[shard] = items = grown;
         }
 
@@ -82,7 +86,7 @@ public sealed class SampleBatchBuilder
         {
             if (_perShard[shard] is { } items)
             {
-                ArrayPool<Sample>.Shared.Return(items, clearArray: true);
+                SampleBatch.Pool.Return(items);
                 _perShard[shard] = null;
                 _counts[shard] = 0;
             }
