@@ -5,7 +5,9 @@
 #   eval "$(tests/postgres.sh start)"   creates and starts it; prints the exports the tests read:
 #                                       AISHELL_TEST_PG (Npgsql connection string), AISHELL_TEST_PG_DIR,
 #                                       AISHELL_TEST_PG_CTL (this script), AISHELL_TEST_PG_PASSWORD_FILE
-#   tests/postgres.sh stop|restart|kill|freeze|thaw   (needs AISHELL_TEST_PG_DIR)
+#   tests/postgres.sh stop|restart|freeze|thaw   (needs AISHELL_TEST_PG_DIR)
+#   tests/postgres.sh standby            starts a streaming standby; prints its connection string
+#   tests/postgres.sh standby-destroy    stops and removes it
 #   tests/postgres.sh destroy                          stops it and removes its directory
 # PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
 set -euo pipefail
@@ -83,17 +85,42 @@ CONF
     need_dir
     as_pg "$(pg_bin)/pg_ctl" -D "$AISHELL_TEST_PG_DIR/data" -l "$AISHELL_TEST_PG_DIR/server.log" -w -t 60 start >/dev/null
     ;;
+  standby)
+    # A streaming standby of the cluster on another free port; prints its Npgsql connection string.
+    need_dir
+    bin=$(pg_bin)
+    port=$(awk -F'[ =]+' '/^port/ {print $2}' "$AISHELL_TEST_PG_DIR/data/postgresql.conf" | tail -n 1)
+    sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    rm -rf "$AISHELL_TEST_PG_DIR/standby"
+    as_pg "$bin/pg_basebackup" -h "$AISHELL_TEST_PG_DIR" -p "$port" -U postgres -D "$AISHELL_TEST_PG_DIR/standby" -R -X stream -c fast >/dev/null
+    echo "port = $sport" | as_pg tee -a "$AISHELL_TEST_PG_DIR/standby/postgresql.auto.conf" >/dev/null
+    echo "primary_conninfo = 'host=$AISHELL_TEST_PG_DIR port=$port user=postgres application_name=aishell_standby'" \
+      | as_pg tee -a "$AISHELL_TEST_PG_DIR/standby/postgresql.auto.conf" >/dev/null
+    as_pg "$bin/pg_ctl" -D "$AISHELL_TEST_PG_DIR/standby" -l "$AISHELL_TEST_PG_DIR/standby.log" -w -t 60 start >/dev/null \
+      || { cat "$AISHELL_TEST_PG_DIR/standby.log" >&2; exit 1; }
+    echo "Host=127.0.0.1;Port=$sport;Username=postgres;Password=$(cat "$AISHELL_TEST_PG_DIR/password");Database=aishell_test"
+    ;;
+  standby-destroy)
+    need_dir
+    if [[ -d "$AISHELL_TEST_PG_DIR/standby" ]]; then
+      as_pg "$(pg_bin)/pg_ctl" -D "$AISHELL_TEST_PG_DIR/standby" -m immediate -w stop >/dev/null 2>&1 || true
+      rm -rf "$AISHELL_TEST_PG_DIR/standby"
+    fi
+    ;;
   freeze) need_dir; kill -STOP "$(postmaster_pid)" ;;
   thaw) need_dir; kill -CONT "$(postmaster_pid)" ;;
   destroy)
     if [[ -n "${AISHELL_TEST_PG_DIR:-}" && -d "$AISHELL_TEST_PG_DIR" ]]; then
+      if [[ -d "$AISHELL_TEST_PG_DIR/standby" ]]; then
+        as_pg "$(pg_bin)/pg_ctl" -D "$AISHELL_TEST_PG_DIR/standby" -m immediate -w stop >/dev/null 2>&1 || true
+      fi
       kill -CONT "$(postmaster_pid 2>/dev/null)" 2>/dev/null || true
       as_pg "$(pg_bin)/pg_ctl" -D "$AISHELL_TEST_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
       rm -rf "$AISHELL_TEST_PG_DIR"
     fi
     ;;
   *)
-    echo "usage: $0 start|stop|restart|freeze|thaw|destroy" >&2
+    echo "usage: $0 start|stop|restart|standby|standby-destroy|freeze|thaw|destroy" >&2
     exit 2
     ;;
 esac

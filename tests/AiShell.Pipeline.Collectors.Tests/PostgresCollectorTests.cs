@@ -99,6 +99,42 @@ public sealed class PostgresCollectorTests
     }
 
     [Fact]
+    public async Task Replication_WithARealStandby_PrimaryReportsLagBytes_AndTheStandbyItsReplayLag()
+    {
+        PostgresServer server = await PostgresServer.GetAsync();
+        string standby = await server.StartStandbyAsync();
+        try
+        {
+            await server.ExecuteAsync("CREATE TABLE IF NOT EXISTS replicated (v int); INSERT INTO replicated VALUES (1);");
+            for (int i = 0; i < 100 && await server.ScalarAsync<long>("SELECT count(*) FROM pg_stat_replication WHERE replay_lsn IS NOT NULL") == 0; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            await using var primary = new PostgresCollectorHarness(new PostgresTargetOptions { Name = "primary", ConnectionString = server.ConnectionString });
+            await primary.RunAsync();
+            Assert.InRange(primary.Value("replication_lag_bytes", "primary", "aishell_standby")!.Value, 0, 64 * 1024 * 1024);
+            Assert.Null(primary.Value("replication_replay_lag_seconds", "primary")); // a primary replays nothing
+
+            await using var replica = new PostgresCollectorHarness(new PostgresTargetOptions { Name = "replica", ConnectionString = standby });
+            for (int i = 0; i < 100 && replica.Value("replication_replay_lag_seconds", "replica") is null; i++)
+            {
+                await server.ExecuteAsync("INSERT INTO replicated VALUES (2)"); // something to replay
+                await Task.Delay(100);
+                await replica.RunAsync();
+            }
+
+            Assert.InRange(replica.Value("replication_replay_lag_seconds", "replica")!.Value, 0, 60);
+            Assert.Equal(1, replica.Value("up", "replica"));
+            Assert.DoesNotContain("aishell_replication_lag_bytes{database=\"replica\"", replica.Scrape(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.ControlAsync("standby-destroy");
+        }
+    }
+
+    [Fact]
     public async Task StatStatements_AWorkloadMovesQueryTotal_TheHistogram_AndSlowQueries()
     {
         (PostgresServer server, PostgresTargetOptions options) = await TargetAsync("stmts", thresholds: [0.2, 5]);

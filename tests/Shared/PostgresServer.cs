@@ -112,8 +112,11 @@ public sealed class PostgresServer : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Stops, restarts, freezes or thaws the server (the apt cluster via tests/postgres.sh).</summary>
-    public async Task ControlAsync(string action)
+    /// <summary>Starts a streaming standby of the server; returns its connection string.</summary>
+    public async Task<string> StartStandbyAsync() => (await ControlAsync("standby")).Trim();
+
+    /// <summary>Stops, restarts, freezes or thaws the server (the apt cluster via tests/postgres.sh); returns its output.</summary>
+    public async Task<string> ControlAsync(string action)
     {
         if (_container is not null)
         {
@@ -124,10 +127,12 @@ public sealed class PostgresServer : IAsyncDisposable
             ?? throw new InvalidOperationException("AISHELL_TEST_PG_CTL is not set: run the tests through ./test.sh");
         var psi = new ProcessStartInfo(script, action) { RedirectStandardError = true, RedirectStandardOutput = true };
         using Process process = Process.Start(psi)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
         string error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"postgres.sh {action} failed: {error}");
         NpgsqlConnection.ClearAllPools();
+        return await output;
     }
 
     public async ValueTask DisposeAsync()
