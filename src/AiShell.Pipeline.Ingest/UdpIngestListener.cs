@@ -12,7 +12,7 @@ namespace AiShell.Pipeline.Ingest;
 /// </summary>
 public sealed class UdpIngestListener : IAsyncDisposable
 {
-    private const int FlushSamples = 8192;
+    private const int FlushSamples = SampleBatchBuilder.SmallArray - 64;
     private readonly EventIngestor _ingestor;
     private readonly Socket _socket;
     private readonly string _prefix;
@@ -38,7 +38,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
         byte[] buffer = new byte[65536];
         char[] scratch = new char[65536];
         var lines = new List<string>();
-        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, FlushSamples + 64);
+        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.SmallArray);
         int events = 0;
         EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_stop.IsCancellationRequested)

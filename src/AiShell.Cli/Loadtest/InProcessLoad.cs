@@ -17,24 +17,8 @@ internal static class InProcessLoad
     {
         await using ExporterRuntime runtime = await LoadRuntime.StartAsync(options, stop);
         var stats = new LoadStats();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(options.Duration);
-        Task reporter = stats.ReportAsync(options.Duration, deadline.Token);
-        var workers = new Thread[options.Concurrency];
-        for (int w = 0; w < workers.Length; w++)
-        {
-            LoadStats.Worker worker = stats.NewWorker();
-            int seed = w;
-            workers[w] = new Thread(() => Record(runtime.Recorder, worker, seed, options, deadline.Token)) { IsBackground = true };
-            workers[w].Start();
-        }
-
-        foreach (Thread t in workers)
-        {
-            t.Join();
-        }
-
-        await reporter;
+        await LoadDriver.RunAsync(options, stats, stop,
+            (worker, seed, deadline) => LoadDriver.Blocking(() => Record(runtime.Recorder, worker, seed, options, deadline)));
         runtime.Recorder.FlushAll();
         double errorRate = stats.PrintSummary("synthetic (in-process pipeline)", "in-process");
         (long events, _, _) = stats.Totals();

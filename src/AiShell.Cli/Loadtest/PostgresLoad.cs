@@ -29,20 +29,9 @@ internal static class PostgresLoad
 
         await using ExporterRuntime runtime = await LoadRuntime.StartAsync(options, stop);
         var stats = new LoadStats { Unit = "queries" };
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(options.Duration);
-        Task reporter = stats.ReportAsync(options.Duration, deadline.Token);
         var pool = new PoolGauge(options.Concurrency);
-        var workers = new Task[options.Concurrency];
-        for (int w = 0; w < workers.Length; w++)
-        {
-            LoadStats.Worker worker = stats.NewWorker();
-            int seed = w;
-            workers[w] = Task.Run(() => WorkAsync(source, runtime, database, pool, worker, seed, options, deadline.Token));
-        }
-
-        await Task.WhenAll(workers);
-        await reporter;
+        await LoadDriver.RunAsync(options, stats, stop,
+            (worker, seed, deadline) => WorkAsync(source, runtime, database, pool, worker, seed, options, deadline));
         runtime.Recorder.FlushAll();
         double errorRate = stats.PrintSummary("PostgreSQL workload " + string.Join(',', options.Mix.Select(m => $"{m.Op}={m.Weight}")),
             $"{csb.Host}:{csb.Port}/{database}");

@@ -22,19 +22,8 @@ internal static class RemoteLoad
             Timeout = TimeSpan.FromSeconds(30),
         };
         var stats = new LoadStats();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(options.Duration);
-        Task reporter = stats.ReportAsync(options.Duration, deadline.Token);
-        var workers = new Task[options.Concurrency];
-        for (int w = 0; w < workers.Length; w++)
-        {
-            LoadStats.Worker worker = stats.NewWorker();
-            byte[] body = NdjsonBatch(options.Batch, w);
-            workers[w] = Task.Run(() => PostLoopAsync(http, target, body, options, worker, deadline.Token));
-        }
-
-        await Task.WhenAll(workers);
-        await reporter;
+        await LoadDriver.RunAsync(options, stats, stop,
+            (worker, seed, deadline) => PostLoopAsync(http, target, NdjsonBatch(options.Batch, seed), options, worker, deadline));
         double errorRate = stats.PrintSummary($"HTTP NDJSON ingest, {options.Batch} events per request", target.ToString());
         return errorRate <= options.MaxErrorRate ? 0 : 1;
     }
@@ -88,24 +77,11 @@ internal static class RemoteLoad
 
         IPAddress address = IPAddress.TryParse(hostPort[..colon], out IPAddress? ip) ? ip : (await Dns.GetHostAddressesAsync(hostPort[..colon], stop))[0];
         var stats = new LoadStats();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(options.Duration);
-        Task reporter = stats.ReportAsync(options.Duration, deadline.Token);
-        var workers = new Thread[options.Concurrency];
-        for (int w = 0; w < workers.Length; w++)
+        await LoadDriver.RunAsync(options, stats, stop, (worker, seed, deadline) =>
         {
-            LoadStats.Worker worker = stats.NewWorker();
-            (byte[] packet, int lines) = DogStatsdPacket(w);
-            workers[w] = new Thread(() => SendLoop(address, port, packet, lines, options, worker, deadline.Token)) { IsBackground = true };
-            workers[w].Start();
-        }
-
-        foreach (Thread t in workers)
-        {
-            t.Join();
-        }
-
-        await reporter;
+            (byte[] packet, int lines) = DogStatsdPacket(seed);
+            return LoadDriver.Blocking(() => SendLoop(address, port, packet, lines, options, worker, deadline));
+        });
         double errorRate = stats.PrintSummary("DogStatsD over UDP (events sent; the exporter's pipeline_events_received_total tells what arrived)",
             $"udp://{address}:{port}");
         return errorRate <= options.MaxErrorRate ? 0 : 1;

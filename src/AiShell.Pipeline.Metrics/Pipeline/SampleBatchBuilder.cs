@@ -13,6 +13,9 @@ public sealed class SampleBatchBuilder
     private readonly int[] _counts;
     private readonly int _initialCapacity;
 
+    /// <summary>The largest sample array (2048 × 40 bytes) that stays off the large-object heap.</summary>
+    public const int SmallArray = 2048;
+
     /// <param name="initialCapacity">Samples per shard before the first growth: producers that flush at a
     /// known size (the in-process recorder) ask for it up front, so a batch is one pooled array.</param>
     public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64)
