@@ -10,6 +10,8 @@ internal static class PrometheusCommands
         var prometheus = new Command("prometheus", "Run and inspect the Prometheus exporter.");
         prometheus.Subcommands.Add(PrometheusStartCommand.Create());
         prometheus.Subcommands.Add(PrometheusStatusCommand.Create());
+        prometheus.Subcommands.Add(ExportCommands.Rules());
+        prometheus.Subcommands.Add(ExportCommands.ScrapeConfig());
         return prometheus;
     }
 }

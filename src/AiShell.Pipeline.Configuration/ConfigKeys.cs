@@ -49,6 +49,20 @@ public static class ConfigKeys
         new("prometheus.ingest.max_pending_samples", ConfigValueKind.Integer,
             "Samples accepted but not yet folded before HTTP ingest answers 429 and UDP drops (1000-100000000). Default 2000000.",
             Int(1000, 100_000_000, (c, v) => c.MaxPendingSamples = v), c => c.MaxPendingSamples.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Alert("high_query_rate", "Queries per second per database above which HighQueryRate fires. Default 1000.",
+            (c, v) => c.Alerts.HighQueryRate = v, c => c.Alerts.HighQueryRate, max: 1e12),
+        Alert("high_latency_seconds", "p95 query latency (seconds) above which HighLatency fires. Default 1.",
+            (c, v) => c.Alerts.HighLatencySeconds = v, c => c.Alerts.HighLatencySeconds, max: 86400),
+        Alert("high_error_rate", "Share of failed queries (0-1) above which HighErrorRate fires. Default 0.01.",
+            (c, v) => c.Alerts.HighErrorRate = v, c => c.Alerts.HighErrorRate, max: 1),
+        Alert("pool_utilization", "active / pool_size (0-1) above which ConnectionPoolExhausted fires. Default 0.9.",
+            (c, v) => c.Alerts.PoolUtilization = v, c => c.Alerts.PoolUtilization, max: 1),
+        Alert("high_cpu_percent", "CPU percent above which HighCPU fires. Default 90.",
+            (c, v) => c.Alerts.HighCpuPercent = v, c => c.Alerts.HighCpuPercent, max: 100),
+        Alert("high_memory_ratio", "Memory in use (0-1) above which HighMemory fires. Default 0.9.",
+            (c, v) => c.Alerts.HighMemoryRatio = v, c => c.Alerts.HighMemoryRatio, max: 1),
+        Alert("slo_availability", "Successful share of queries (0-1) below which SLOViolation fires. Default 0.999.",
+            (c, v) => c.Alerts.SloAvailability = v, c => c.Alerts.SloAvailability, max: 1),
         new("prometheus.labels.limit", ConfigValueKind.Integer,
             "Reserved key under labels: the most distinct label sets per family (1-1000000). Default 10000.",
             Int(1, 1_000_000, (c, v) => c.LabelLimit = v), c => c.LabelLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -133,6 +147,13 @@ public static class ConfigKeys
             return null;
         },
         c => c.Buckets.TryGetValue(name, out double[]? b) ? "[" + string.Join(", ", b.Select(Scalars.Format)) + "]" : "");
+
+    private static ConfigKey Alert(string name, string description, Action<ExporterConfig, double> set, Func<ExporterConfig, double> get, double max) =>
+        new("prometheus.alerts." + name, ConfigValueKind.Text, description,
+            (c, node) => node is YamlScalarNode { Value: { } t } && Scalars.TryDouble(t, out double v)
+                ? v > 0 && v <= max ? Do(() => set(c, v)) : $"{Scalars.Format(v)} is out of range (0, {Scalars.Format(max)}]"
+                : $"'{Describe(node)}' is not a number",
+            c => Scalars.Format(get(c)));
 
     private static string? ApplySlowThresholds(ExporterConfig config, YamlNode node)
     {

@@ -54,6 +54,9 @@ public sealed class ExporterConfig
     /// <summary><c>prometheus.ingest.max_pending_samples</c>: samples in flight before ingest answers 429 / drops.</summary>
     public long MaxPendingSamples { get; set; } = 2_000_000;
 
+    /// <summary><c>prometheus.alerts.*</c>: thresholds of the generated alert rules.</summary>
+    public AlertThresholds Alerts { get; } = new();
+
     /// <summary><c>prometheus.databases</c>: the PostgreSQL targets.</summary>
     public List<DatabaseConfig> Databases { get; } = [];
 
@@ -93,4 +96,16 @@ public sealed record CustomMetricConfig(string Name, MetricType Type, string Hel
 {
     /// <summary>The name as written in config (events use it); <see cref="Name"/> adds _total to counters.</summary>
     public string DeclaredName { get; init; } = Name;
+}
+
+/// <summary>Thresholds of the alerts `aishell prometheus export-rules` writes (the seed's values by default).</summary>
+public sealed class AlertThresholds
+{
+    public double HighQueryRate { get; set; } = 1000;
+    public double HighLatencySeconds { get; set; } = 1;
+    public double HighErrorRate { get; set; } = 0.01;
+    public double PoolUtilization { get; set; } = 0.9;
+    public double HighCpuPercent { get; set; } = 90;
+    public double HighMemoryRatio { get; set; } = 0.9;
+    public double SloAvailability { get; set; } = 0.999;
 }

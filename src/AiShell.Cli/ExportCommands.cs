@@ -1,0 +1,75 @@
+using System.CommandLine;
+using AiShell.Cli.OperatorKit;
+using AiShell.Pipeline.Configuration;
+
+namespace AiShell.Cli;
+
+/// <summary>
+/// <c>aishell prometheus export-rules --output-dir DIR</c> and
+/// <c>aishell prometheus export-config [--output FILE] [--target HOST:PORT]...</c>: files for the
+/// Prometheus that scrapes this exporter. Both are checked by promtool in the tests.
+/// </summary>
+internal static class ExportCommands
+{
+    public static Command Rules()
+    {
+        Option<string?> config = CliOptions.Config();
+        var output = new Option<string>("--output-dir", "-o") { Description = "Directory for alerts.yml and recording_rules.yml.", Required = true };
+        var command = new Command("export-rules", "Write the alerting and recording rules for Prometheus.") { output, config };
+        command.SetAction(result => Run(() =>
+        {
+            ExporterConfig cfg = ConfigLoader.Load(result.GetValue(config));
+            string dir = Path.GetFullPath(result.GetValue(output)!);
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "alerts.yml"), RuleFiles.Alerts(cfg));
+            File.WriteAllText(Path.Combine(dir, "recording_rules.yml"), RuleFiles.Recording(cfg));
+            Console.WriteLine($"✓ Wrote {Path.Combine(dir, "alerts.yml")}");
+            Console.WriteLine($"✓ Wrote {Path.Combine(dir, "recording_rules.yml")}");
+        }));
+        return command;
+    }
+
+    public static Command ScrapeConfig()
+    {
+        Option<string?> config = CliOptions.Config();
+        var output = new Option<string?>("--output", "-o") { Description = "File to write (default: standard output)." };
+        var targets = new Option<string[]>("--target") { Description = "HOST:PORT to scrape (repeatable; default localhost:PORT).", AllowMultipleArgumentsPerToken = true };
+        var rules = new Option<string>("--rules-dir") { Description = "Where alerts.yml and recording_rules.yml are, for rule_files.", DefaultValueFactory = _ => "rules" };
+        var command = new Command("export-config", "Write a prometheus.yml scrape job for this exporter.") { output, targets, rules, config };
+        command.SetAction(result => Run(() =>
+        {
+            ExporterConfig cfg = ConfigLoader.Load(result.GetValue(config));
+            string[] list = result.GetValue(targets) is { Length: > 0 } given ? given : [$"localhost:{cfg.Port}"];
+            string text = ScrapeConfigFile.Create(cfg, list, result.GetValue(rules)!);
+            if (result.GetValue(output) is { } file)
+            {
+                File.WriteAllText(file, text);
+                Console.WriteLine($"✓ Wrote {Path.GetFullPath(file)}");
+            }
+            else
+            {
+                Console.Write(text);
+            }
+        }));
+        return command;
+    }
+
+    private static int Run(Action action)
+    {
+        try
+        {
+            action();
+            return 0;
+        }
+        catch (ConfigException ex)
+        {
+            Console.Error.WriteLine($"✗ {ex.Message}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"✗ {ex.Message}");
+            return 1;
+        }
+    }
+}
