@@ -54,6 +54,27 @@ internal static class ExportCommands
         return command;
     }
 
+    public static Command Dashboard()
+    {
+        Option<string?> config = CliOptions.Config();
+        var output = new Option<string>("--output", "-o") { Description = "File to write, e.g. aishell-dashboard.json.", Required = true };
+        var format = new Option<string>("--format")
+        {
+            Description = "api: {\"dashboard\":...,\"overwrite\":true} for POST /api/dashboards/db (the default); model: the bare dashboard for Grafana's import screen and provisioning.",
+            DefaultValueFactory = _ => "api",
+        };
+        format.AcceptOnlyFromAmong("api", "model");
+        var command = new Command("export-dashboard", "Write the Grafana dashboard JSON.") { output, format, config };
+        command.SetAction(result => Run(() =>
+        {
+            ExporterConfig cfg = ConfigLoader.Load(result.GetValue(config));
+            string file = result.GetValue(output)!;
+            File.WriteAllText(file, DashboardFile.Create(cfg, apiEnvelope: result.GetValue(format) == "api"));
+            Console.WriteLine($"✓ Wrote {Path.GetFullPath(file)}");
+        }));
+        return command;
+    }
+
     private static int Run(Action action)
     {
         try

@@ -12,6 +12,7 @@ internal static class PrometheusCommands
         prometheus.Subcommands.Add(PrometheusStatusCommand.Create());
         prometheus.Subcommands.Add(ExportCommands.Rules());
         prometheus.Subcommands.Add(ExportCommands.ScrapeConfig());
+        prometheus.Subcommands.Add(ExportCommands.Dashboard());
         return prometheus;
     }
 }
