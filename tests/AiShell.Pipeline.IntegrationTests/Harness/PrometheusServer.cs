@@ -20,11 +20,13 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<PrometheusServer> StartAsync(string scrapeTarget)
+    /// <param name="ruleFiles">Rule files to load (absolute paths).</param>
+    public static async Task<PrometheusServer> StartAsync(string scrapeTarget, params string[] ruleFiles)
     {
         string dir = Directory.CreateTempSubdirectory("aishell-prom-").FullName;
         string config = Path.Combine(dir, "prometheus.yml");
-        await File.WriteAllTextAsync(config, $"""
+        string rules = ruleFiles.Length == 0 ? "" : "rule_files:\n" + string.Concat(ruleFiles.Select(f => $"  - '{f}'\n"));
+        await File.WriteAllTextAsync(config, rules + $"""
             global:
               scrape_interval: 1s
               evaluation_interval: 1s
