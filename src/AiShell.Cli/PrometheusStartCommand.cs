@@ -17,12 +17,13 @@ internal static class PrometheusStartCommand
         Option<int?> port = CliOptions.Port("Port to listen on (overrides prometheus.port; 0 picks a free port).");
         Option<string?> host = CliOptions.Host("Address to bind (overrides prometheus.host).");
         var path = new Option<string?>("--path") { Description = "Metrics path (overrides prometheus.path)." };
-        var command = new Command("start", "Start the metrics exporter in the foreground.") { config, port, host, path };
-        command.SetAction((result, _) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host), result.GetValue(path)));
+        var fileSd = new Option<string?>("--file-sd") { Description = "Keep a Prometheus file_sd JSON file for this instance (written on start, removed on stop)." };
+        var command = new Command("start", "Start the metrics exporter in the foreground.") { config, port, host, path, fileSd };
+        command.SetAction((result, _) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host), result.GetValue(path), result.GetValue(fileSd)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, int? port, string? host, string? path)
+    private static async Task<int> RunAsync(string? configPath, int? port, string? host, string? path, string? fileSd)
     {
         ExporterConfig config;
         try
@@ -72,6 +73,7 @@ internal static class PrometheusStartCommand
             Console.WriteLine("✓ Prometheus exporter started");
             Console.WriteLine($"✓ Metrics endpoint: http://{CliOptions.DisplayHost(config.Host)}:{runtime.Server.Port}{config.Path}");
             await WaitForFirstFoldAsync(runtime, stop.Token);
+            await using DiscoveryHooks discovery = await DiscoveryHooks.StartAsync(config, runtime, fileSd, stop.Token);
             Console.WriteLine("✓ Ready for scraping");
             string display = CliOptions.DisplayHost(config.Host);
             if (config.IngestHttp)
@@ -83,6 +85,12 @@ internal static class PrometheusStartCommand
             {
                 Console.WriteLine($"✓ DogStatsD ingest: udp://{display}:{udp.Port}");
             }
+
+            foreach (string line in discovery.Messages)
+            {
+                Console.WriteLine(line);
+            }
+
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token);

@@ -49,6 +49,18 @@ public static class ConfigKeys
         new("prometheus.ingest.max_pending_samples", ConfigValueKind.Integer,
             "Samples accepted but not yet folded before HTTP ingest answers 429 and UDP drops (1000-100000000). Default 2000000.",
             Int(1000, 100_000_000, (c, v) => c.MaxPendingSamples = v), c => c.MaxPendingSamples.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.discovery.advertise", ConfigValueKind.Text,
+            "HOST:PORT this instance is reached at, for /api/v1/targets, file_sd and Consul. Default: the host name and bound port.",
+            Text(v => IsHostPort(v) ? null : "must be HOST:PORT", (c, v) => c.DiscoveryAdvertise = v), c => c.DiscoveryAdvertise ?? ""),
+        new("prometheus.discovery.peers", ConfigValueKind.NameList, "Other exporters (HOST:PORT) that /api/v1/targets lists beside this one.",
+            ApplyPeers, c => "[" + string.Join(", ", c.DiscoveryPeers) + "]"),
+        new("prometheus.discovery.consul.address", ConfigValueKind.Text,
+            "Consul agent URL (http://127.0.0.1:8500): register on start, deregister on stop. Empty: off.",
+            Text(v => Uri.TryCreate(v, UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https" ? null : "must be an http(s) URL",
+                (c, v) => c.ConsulAddress = v), c => c.ConsulAddress ?? ""),
+        new("prometheus.discovery.consul.service", ConfigValueKind.Text, "Service name registered in Consul. Default aishell.",
+            Text(v => v.Length > 0 && v.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_') ? null : "must be letters, digits, - or _",
+                (c, v) => c.ConsulService = v), c => c.ConsulService),
         Alert("high_query_rate", "Queries per second per database above which HighQueryRate fires. Default 1000.",
             (c, v) => c.Alerts.HighQueryRate = v, c => c.Alerts.HighQueryRate, max: 1e12),
         Alert("high_latency_seconds", "p95 query latency (seconds) above which HighLatency fires. Default 1.",
@@ -154,6 +166,41 @@ public static class ConfigKeys
                 ? v > 0 && v <= max ? Do(() => set(c, v)) : $"{Scalars.Format(v)} is out of range (0, {Scalars.Format(max)}]"
                 : $"'{Describe(node)}' is not a number",
             c => Scalars.Format(get(c)));
+
+    private static bool IsHostPort(string v)
+    {
+        int colon = v.LastIndexOf(':');
+        return colon > 0 && int.TryParse(v[(colon + 1)..], out int port) && port is > 0 and <= 65535 && !v[..colon].Any(char.IsWhiteSpace);
+    }
+
+    private static string? ApplyPeers(ExporterConfig config, YamlNode node)
+    {
+        var peers = new List<string>();
+        if (node is YamlSequenceNode seq)
+        {
+            peers.AddRange(seq.Select(Describe));
+        }
+        else if (node is YamlScalarNode { Value: { } text })
+        {
+            peers.AddRange(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        else
+        {
+            return "must be a list of HOST:PORT";
+        }
+
+        foreach (string peer in peers)
+        {
+            if (!IsHostPort(peer))
+            {
+                return $"'{peer}' is not HOST:PORT";
+            }
+        }
+
+        config.DiscoveryPeers.Clear();
+        config.DiscoveryPeers.AddRange(peers);
+        return null;
+    }
 
     private static string? ApplySlowThresholds(ExporterConfig config, YamlNode node)
     {

@@ -179,7 +179,7 @@ public static class ConfigLoader
             ConfigKey? key = ConfigKeys.Find(path);
             if (key is null)
             {
-                if (value is YamlMappingNode nested && path is "prometheus.metrics" or "prometheus.labels" or "prometheus.buckets" or "prometheus.ingest" or "prometheus.alerts")
+                if (value is YamlMappingNode nested && path is "prometheus.metrics" or "prometheus.labels" or "prometheus.buckets" or "prometheus.ingest" or "prometheus.alerts" or "prometheus.discovery" or "prometheus.discovery.consul")
                 {
                     Walk(nested, path, config, source, errors);
                 }

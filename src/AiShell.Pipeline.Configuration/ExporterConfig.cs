@@ -54,6 +54,18 @@ public sealed class ExporterConfig
     /// <summary><c>prometheus.ingest.max_pending_samples</c>: samples in flight before ingest answers 429 / drops.</summary>
     public long MaxPendingSamples { get; set; } = 2_000_000;
 
+    /// <summary><c>prometheus.discovery.advertise</c>: HOST:PORT others reach this instance at (default: host name and bound port).</summary>
+    public string? DiscoveryAdvertise { get; set; }
+
+    /// <summary><c>prometheus.discovery.peers</c>: other exporters (HOST:PORT) listed by /api/v1/targets.</summary>
+    public List<string> DiscoveryPeers { get; } = [];
+
+    /// <summary><c>prometheus.discovery.consul.address</c>: Consul agent URL; registration is off when empty.</summary>
+    public string? ConsulAddress { get; set; }
+
+    /// <summary><c>prometheus.discovery.consul.service</c>: service name registered in Consul.</summary>
+    public string ConsulService { get; set; } = "aishell";
+
     /// <summary><c>prometheus.alerts.*</c>: thresholds of the generated alert rules.</summary>
     public AlertThresholds Alerts { get; } = new();
 

@@ -25,6 +25,7 @@ public sealed class ExporterServer : IAsyncDisposable
     public const string ReadyPath = "/ready";
     public const string StatusPath = "/api/v1/status";
     public const string EventsPath = "/api/v1/events";
+    public const string TargetsPath = "/api/v1/targets";
 
     private readonly WebApplication _app;
     private readonly MetricRegistry _registry;
@@ -52,6 +53,9 @@ public sealed class ExporterServer : IAsyncDisposable
 
     /// <summary>The port actually bound (differs from the configured one when that was 0).</summary>
     public int Port { get; private set; }
+
+    /// <summary>What GET /api/v1/targets (http_sd) serves; set once the port is known.</summary>
+    public Discovery.DiscoveryTargets? Targets { get; set; }
 
     public static ExporterServer Create(MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
     {
@@ -130,6 +134,10 @@ public sealed class ExporterServer : IAsyncDisposable
                 case StatusPath:
                     endpoint = StatusPath;
                     await OnlyGet(context, ServeStatusAsync);
+                    break;
+                case TargetsPath:
+                    endpoint = TargetsPath;
+                    await OnlyGet(context, ServeTargetsAsync);
                     break;
                 case EventsPath:
                     endpoint = EventsPath;
@@ -217,8 +225,17 @@ public sealed class ExporterServer : IAsyncDisposable
         await context.Response.Body.WriteAsync(stream.GetBuffer().AsMemory(0, (int)stream.Length), context.RequestAborted);
     }
 
+    private Task ServeTargetsAsync(HttpContext context)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        Discovery.DiscoveryTargets targets = Targets
+            ?? new Discovery.DiscoveryTargets(Discovery.DiscoveryTargets.Advertise(null, _options.Host, Port), [], _options.MetricsPath);
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(targets.ToJson());
+    }
+
     private Task ServeIndexAsync(HttpContext context) => WriteText(context, 200,
-        $"AI-Shell Prometheus exporter {_options.Version}\nmetrics: {_options.MetricsPath}\nhealth: {HealthPath}\nready: {ReadyPath}\nstatus: {StatusPath}\nevents: POST {EventsPath}\n");
+        $"AI-Shell Prometheus exporter {_options.Version}\nmetrics: {_options.MetricsPath}\nhealth: {HealthPath}\nready: {ReadyPath}\nstatus: {StatusPath}\nevents: POST {EventsPath}\ntargets (http_sd): {TargetsPath}\n");
 
     private static Task WriteText(HttpContext context, int status, string text)
     {

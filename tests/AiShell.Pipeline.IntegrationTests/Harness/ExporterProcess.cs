@@ -62,6 +62,26 @@ internal sealed class ExporterProcess : IAsyncDisposable
 
     public string Stderr => string.Join('\n', _stderr);
 
+    /// <summary>Waits (up to 10 s) for a stdout line that starts with <paramref name="prefix"/>; returns it.</summary>
+    public async Task<string> WaitForLineAsync(string prefix)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            foreach (string line in _stdout)
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return line;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"no stdout line starting with '{prefix}'. stdout: {string.Join('\n', _stdout)} stderr: {Stderr}");
+        return "";
+    }
+
     public static async Task<ExporterProcess> StartAsync(string? configYaml = null, params string[] extraArgs)
     {
         string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;

@@ -21,22 +21,22 @@ internal sealed class PrometheusServer : IAsyncDisposable
     public Uri Url { get; }
 
     /// <param name="ruleFiles">Rule files to load (absolute paths).</param>
-    public static async Task<PrometheusServer> StartAsync(string scrapeTarget, params string[] ruleFiles)
-    {
-        string dir = Directory.CreateTempSubdirectory("aishell-prom-").FullName;
-        string config = Path.Combine(dir, "prometheus.yml");
-        string rules = ruleFiles.Length == 0 ? "" : "rule_files:\n" + string.Concat(ruleFiles.Select(f => $"  - '{f}'\n"));
-        await File.WriteAllTextAsync(config, rules + $"""
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            scrape_configs:
+    public static Task<PrometheusServer> StartAsync(string scrapeTarget, params string[] ruleFiles) =>
+        StartWithScrapeConfigAsync($"""
               - job_name: aishell
                 scrape_interval: 1s
                 scrape_timeout: 1s
                 static_configs:
                   - targets: ['{scrapeTarget}']
-            """);
+            """, ruleFiles);
+
+    /// <param name="scrapeConfigs">The entries under scrape_configs:, indented by two spaces.</param>
+    public static async Task<PrometheusServer> StartWithScrapeConfigAsync(string scrapeConfigs, params string[] ruleFiles)
+    {
+        string dir = Directory.CreateTempSubdirectory("aishell-prom-").FullName;
+        string config = Path.Combine(dir, "prometheus.yml");
+        string rules = ruleFiles.Length == 0 ? "" : "rule_files:\n" + string.Concat(ruleFiles.Select(f => $"  - '{f}'\n"));
+        await File.WriteAllTextAsync(config, rules + "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n" + scrapeConfigs);
         int port = ProcessRunner.FreePort();
         var process = Process.Start(ProcessRunner.StartInfo("prometheus",
         [
