@@ -82,7 +82,11 @@ internal sealed class ExporterProcess : IAsyncDisposable
         return "";
     }
 
-    public static async Task<ExporterProcess> StartAsync(string? configYaml = null, params string[] extraArgs)
+    public static Task<ExporterProcess> StartAsync(string? configYaml = null, params string[] extraArgs) =>
+        StartWithBinaryAsync(NativeBinary.Path, configYaml, extraArgs);
+
+    /// <summary>Starts another build of the exporter (the npm-installed launcher, say).</summary>
+    public static async Task<ExporterProcess> StartWithBinaryAsync(string binary, string? configYaml, params string[] extraArgs)
     {
         string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
         var args = new List<string> { "prometheus", "start", "--host", "127.0.0.1", "--port", "0" };
@@ -94,7 +98,7 @@ internal sealed class ExporterProcess : IAsyncDisposable
         }
 
         args.AddRange(extraArgs);
-        var process = Process.Start(ProcessRunner.StartInfo(NativeBinary.Path, args, Env(home)))!;
+        var process = Process.Start(ProcessRunner.StartInfo(binary, args, Env(home)))!;
         var exporter = new ExporterProcess(process, home);
         Task exited = process.WaitForExitAsync();
         Task first = await Task.WhenAny(exporter._ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(20)));
