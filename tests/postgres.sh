@@ -107,8 +107,15 @@ CONF
       rm -rf "$AISHELL_TEST_PG_DIR/standby"
     fi
     ;;
-  freeze) need_dir; kill -STOP "$(postmaster_pid)" ;;
-  thaw) need_dir; kill -CONT "$(postmaster_pid)" ;;
+  freeze)
+    # The postmaster and every backend: existing connections hang too, as on a frozen host.
+    need_dir
+    pid=$(postmaster_pid)
+    kill -STOP "$pid" $(pgrep -P "$pid") ;;
+  thaw)
+    need_dir
+    pid=$(postmaster_pid)
+    kill -CONT "$pid" $(pgrep -P "$pid") ;;
   destroy)
     if [[ -n "${AISHELL_TEST_PG_DIR:-}" && -d "$AISHELL_TEST_PG_DIR" ]]; then
       if [[ -d "$AISHELL_TEST_PG_DIR/standby" ]]; then

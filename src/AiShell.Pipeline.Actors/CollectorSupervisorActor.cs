@@ -54,6 +54,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
                     slot.Health.RecordFailure(_options.Time.GetUtcNow(), error);
                     slot.Self.Errors.AddAtomic(1);
                     slot.Self.Up.Set(0);
+                    slot.Collector.OnRunFailed();
                     _options.Log?.Invoke($"collector {failed.CollectorSource} failed ({slot.Health.ConsecutiveFailures} in a row): {error}");
                 }
             }

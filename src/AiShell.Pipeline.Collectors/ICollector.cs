@@ -20,4 +20,12 @@ public interface ICollector
 
     /// <summary>Reads the source and adds samples. Throwing marks the run failed (the collector restarts with backoff).</summary>
     ValueTask CollectAsync(SampleBatchBuilder batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called by the supervisor when a run failed in any way, including a run abandoned because it
+    /// exceeded its time (a frozen server): the collector marks its source down at once.
+    /// </summary>
+    void OnRunFailed()
+    {
+    }
 }

@@ -200,4 +200,38 @@ public sealed class PostgresExporterTests
             Assert.Equal(HttpStatusCode.OK, (await new HttpClient().GetAsync(new Uri(exporter.BaseUrl, "/ready"))).StatusCode);
         }
     }
+
+    [Fact]
+    public async Task FrozenServer_TimesOut_IsCounted_UpDropsToZero_AndScrapesStillAnswerInMilliseconds()
+    {
+        (ExporterProcess exporter, PostgresServer server) = await StartAsync();
+        await using (exporter)
+        {
+            await WaitForAsync(exporter, "aishell_up{database=\"app1\",team=\"billing\"} 1");
+            await server.ControlAsync("freeze"); // SIGSTOP the postmaster: connections hang, nothing answers
+            try
+            {
+                await WaitForAsync(exporter, "aishell_up{database=\"app1\",team=\"billing\"} 0", timeoutMs: 15_000);
+                long slowest = 0;
+                for (int i = 0; i < 10; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    string text = await ScrapeAsync(exporter);
+                    slowest = Math.Max(slowest, sw.ElapsedMilliseconds);
+                    Assert.True(Exposition.Has(text, "aishell_cpu_usage_percent"));
+                }
+
+                Assert.True(slowest < 1000, $"a scrape took {slowest} ms while the database was frozen");
+                string now = await ScrapeAsync(exporter);
+                Assert.True(Exposition.Value(now, "aishell_collector_errors_total{collector=\"postgres/app1\"}") >= 1);
+                Assert.Contains("longer than", exporter.Stderr + string.Join('\n', exporter.Stdout) + now, StringComparison.Ordinal);
+            }
+            finally
+            {
+                await server.ControlAsync("thaw");
+            }
+
+            await WaitForAsync(exporter, "aishell_up{database=\"app1\",team=\"billing\"} 1", timeoutMs: 30_000);
+        }
+    }
 }

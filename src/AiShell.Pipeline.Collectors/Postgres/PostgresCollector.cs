@@ -122,6 +122,9 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
         scrape.Batch.Set(lastSuccess, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
     }
 
+    /// <summary>A run that failed or was abandoned (timeout) means the database is not answering: up is 0 now.</summary>
+    public void OnRunFailed() => _up.Set(0);
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }
 
