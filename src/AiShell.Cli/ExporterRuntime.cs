@@ -36,6 +36,15 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
     public UdpIngestListener? Udp { get; }
 
+    /// <summary>What was accepted and whether all of it was folded before exit (pending must be 0).</summary>
+    private string ShutdownSummary()
+    {
+        MetricFamily? received = Registry.Find(Registry.Options.Prefix + "_" + MetricCatalog.EventsReceivedTotal.Name);
+        double Source(string s) => received?.WithLabels(s).Value ?? 0;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"✓ Folded everything accepted: http={Source(IngestSources.Http)} udp={Source(IngestSources.Udp)} inprocess={Source(IngestSources.InProcess)} events; pending samples {Pipeline.Channels.Pending}");
+    }
+
     /// <summary>Custom metrics fed by events: the declared ones without a SQL query.</summary>
     private static List<CustomEventMetric> CustomEventMetrics(ExporterConfig config) =>
         !config.MetricsCustom ? []
@@ -157,6 +166,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
         Recorder.Dispose();
         await Pipeline.StopAsync(TimeSpan.FromSeconds(5));
+        Console.WriteLine(ShutdownSummary());
         foreach (IAsyncDisposable item in _owned)
         {
             await item.DisposeAsync();
