@@ -118,6 +118,11 @@ public static class ConfigLoader
         {
             throw new ConfigException([new ConfigError(source, "(syntax)", ex.Message, ex.Start.Line)]);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input (found by ConfigFuzzTests).
+            throw new ConfigException([new ConfigError(source, "(syntax)", "not valid YAML: " + ex.Message)]);
+        }
 
         if (stream.Documents.Count == 0)
         {
