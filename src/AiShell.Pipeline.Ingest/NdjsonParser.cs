@@ -39,6 +39,11 @@ public static class NdjsonParser
             {
                 reason = "not valid JSON: " + FirstSentence(ex.Message);
             }
+            catch (InvalidOperationException)
+            {
+                // GetString on an escape that is not valid UTF-16 (a lone surrogate such as \ud800).
+                reason = "a string holds invalid Unicode (an unpaired surrogate escape)";
+            }
 
             if (reason is not null)
             {

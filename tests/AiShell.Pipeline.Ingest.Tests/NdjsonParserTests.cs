@@ -52,6 +52,7 @@ public sealed class NdjsonParserTests
     [InlineData("{\"kind\":\"custom\",\"name\":\"business_transactions\",\"labels\":{\"type\":\"a\",\"status\":\"b\"},\"value\":-1}", 1, "non-negative")]
     [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":1,\"trace_id\":\"bad id\"}", 1, "trace_id must be")]
     [InlineData("{\"kind\":\"users\",\"role\":\"admin\"}", 1, "active is required")]
+    [InlineData("{\"kind\":\"feature\",\"feature\":\"\\ud800\"}", 1, "invalid Unicode")]
     public void BadLines_NameTheFirstBadLineAndWhy(string body, int line, string reason)
     {
         (bool ok, _, IngestError error) = Parse(body);

@@ -153,4 +153,38 @@ public sealed class IngestTests
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
+
+    [Fact]
+    public async Task HostileLabelValues_ComeOutEscaped_AndPromtoolParsesTheScrape()
+    {
+        await using ExporterProcess exporter = await ExporterProcess.StartAsync(Config);
+        using var http = new HttpClient();
+        // Backslash, quote, newline, tab, emoji, and an injected exposition line.
+        const string body = """
+            {"kind":"custom","name":"business_transactions","labels":{"type":"a\\b \"q\" \n next","status":"lone\t✓🚀"},"value":1}
+            {"kind":"query","database":"x\"} 1\nfake_metric 999","type":"SELECT","duration_seconds":0.1}
+
+            """;
+        HttpResponseMessage response = await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"), Ndjson(body));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        string text = await MetricsAsync(exporter, http);
+        Assert.Contains("aishell_business_transactions_total{type=\"a\\\\b \\\"q\\\" \\n next\",status=\"lone\t✓🚀\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nfake_metric 999", text, StringComparison.Ordinal); // an injected line stays inside its label value
+        await Promtool.AssertCleanAsync(text);
+
+        // A lone surrogate (invalid UTF-16: no UTF-8 for it) and invalid UTF-8 bytes are refused with a reason.
+        HttpResponseMessage surrogate = await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"),
+            Ndjson("{\"kind\":\"feature\",\"feature\":\"\\ud800\"}\n"));
+        Assert.Equal(HttpStatusCode.BadRequest, surrogate.StatusCode);
+        Assert.Contains("invalid Unicode", await surrogate.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var invalidUtf8 = new ByteArrayContent([.. "{\"kind\":\"feature\",\"feature\":\""u8, 0xC3, 0x28, .. "\"}\n"u8]);
+        HttpResponseMessage badBytes = await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"), invalidUtf8);
+        Assert.Equal(HttpStatusCode.BadRequest, badBytes.StatusCode);
+
+        string huge = new('x', 10_000);
+        HttpResponseMessage tooLong = await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"),
+            Ndjson($"{{\"kind\":\"feature\",\"feature\":\"{huge}\"}}\n"));
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("longer than 256 characters", await tooLong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
