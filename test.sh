@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (promtool and prometheus from the apt package
-# `prometheus`; node and npm when missing; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
+# `prometheus`; node and npm, htpasswd and openssl when missing; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
 # zlib1g-dev for the AOT build), publishes dist/aishell with ./build.sh, then runs all test
 # projects. Integration tests start that native binary. A PostgreSQL test fails, never skips,
 # when no server is reachable.
@@ -15,6 +15,8 @@ apt_packages=()
 command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
 command -v prometheus >/dev/null 2>&1 || apt_packages+=(prometheus)
 command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)   # the npm package test packs and installs for real
+command -v htpasswd >/dev/null 2>&1 || apt_packages+=(apache2-utils)   # bcrypt hashes for the basic-auth tests
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)   # test certificates for TLS
 if ((${#apt_packages[@]})); then
   echo "test.sh: installing ${apt_packages[*]} with apt"
   if [[ $(id -u) -ne 0 ]]; then

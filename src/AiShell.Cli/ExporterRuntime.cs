@@ -45,6 +45,23 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             $"✓ Folded everything accepted: http={Source(IngestSources.Http)} udp={Source(IngestSources.Udp)} inprocess={Source(IngestSources.InProcess)} events; pending samples {Pipeline.Channels.Pending}");
     }
 
+    private static Pipeline.Server.Security.TlsCertificates? LoadTls(ExporterConfig config)
+    {
+        if (config.Web.TlsCertFile is not { } cert || config.Web.TlsKeyFile is not { } key)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new Pipeline.Server.Security.TlsCertificates(cert, key);
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([new ConfigError(config.Source, "prometheus.web.tls_server_config", $"cannot load {cert} / {key}: {ex.Message}")]);
+        }
+    }
+
     /// <summary>Custom metrics fed by events: the declared ones without a SQL query.</summary>
     private static List<CustomEventMetric> CustomEventMetrics(ExporterConfig config) =>
         !config.MetricsCustom ? []
@@ -119,6 +136,10 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Version = BuildInfo.Version,
                 Events = config.IngestHttp ? events : null,
                 MaxEventBodyBytes = config.IngestMaxBodyBytes,
+                Access = config.Web.RequiresAuth
+                    ? new Pipeline.Server.Security.AccessControl(config.Web.BasicAuthUsers, config.Web.BearerTokens, config.Web.BearerTokenFile, config.Web.ProtectHealth)
+                    : null,
+                Tls = LoadTls(config),
             });
             await server.StartAsync(cancellationToken);
             return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned);

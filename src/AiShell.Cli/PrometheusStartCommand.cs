@@ -71,14 +71,15 @@ internal static class PrometheusStartCommand
         await using (runtime)
         {
             Console.WriteLine("✓ Prometheus exporter started");
-            Console.WriteLine($"✓ Metrics endpoint: http://{CliOptions.DisplayHost(config.Host)}:{runtime.Server.Port}{config.Path}");
+            string scheme = config.Web.TlsCertFile is null ? "http" : "https";
+            Console.WriteLine($"✓ Metrics endpoint: {scheme}://{CliOptions.DisplayHost(config.Host)}:{runtime.Server.Port}{config.Path}");
             await WaitForFirstFoldAsync(runtime, stop.Token);
             await using DiscoveryHooks discovery = await DiscoveryHooks.StartAsync(config, runtime, fileSd, stop.Token);
             Console.WriteLine("✓ Ready for scraping");
             string display = CliOptions.DisplayHost(config.Host);
             if (config.IngestHttp)
             {
-                Console.WriteLine($"✓ Event ingest: POST http://{display}:{runtime.Server.Port}/api/v1/events");
+                Console.WriteLine($"✓ Event ingest: POST {scheme}://{display}:{runtime.Server.Port}/api/v1/events");
             }
 
             if (runtime.Udp is { } udp)

@@ -66,6 +66,9 @@ public sealed class ExporterConfig
     /// <summary><c>prometheus.discovery.consul.service</c>: service name registered in Consul.</summary>
     public string ConsulService { get; set; } = "aishell";
 
+    /// <summary><c>prometheus.web</c>: TLS and who may call the endpoints (exporter-toolkit web-config shape).</summary>
+    public WebConfig Web { get; } = new();
+
     /// <summary><c>prometheus.alerts.*</c>: thresholds of the generated alert rules.</summary>
     public AlertThresholds Alerts { get; } = new();
 
@@ -120,4 +123,21 @@ public sealed class AlertThresholds
     public double HighCpuPercent { get; set; } = 90;
     public double HighMemoryRatio { get; set; } = 0.9;
     public double SloAvailability { get; set; } = 0.999;
+}
+
+/// <summary>
+/// <c>prometheus.web</c>: <c>tls_server_config: {cert_file, key_file}</c>, <c>basic_auth_users:
+/// {NAME: BCRYPT_HASH}</c> (htpasswd -nbB output), <c>bearer_tokens</c> or <c>bearer_token_file</c>,
+/// and whether <c>/healthz</c> needs credentials too.
+/// </summary>
+public sealed class WebConfig
+{
+    public string? TlsCertFile { get; set; }
+    public string? TlsKeyFile { get; set; }
+    public Dictionary<string, string> BasicAuthUsers { get; } = new(StringComparer.Ordinal);
+    public List<string> BearerTokens { get; } = [];
+    public string? BearerTokenFile { get; set; }
+    public bool ProtectHealth { get; set; }
+
+    public bool RequiresAuth => BasicAuthUsers.Count > 0 || BearerTokens.Count > 0 || BearerTokenFile is not null;
 }

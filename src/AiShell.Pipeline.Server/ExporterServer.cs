@@ -69,7 +69,7 @@ public sealed class ExporterServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = options.MaxEventBodyBytes + 1; // the events handler answers 413 itself
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            Listen(kestrel, options.Host, options.Port);
+            Listen(kestrel, options.Host, options.Port, options.Tls);
         });
         return new ExporterServer(builder.Build(), registry, pipeline, options);
     }
@@ -89,24 +89,20 @@ public sealed class ExporterServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port, Security.TlsCertificates? tls)
     {
-        if (host is "localhost")
-        {
-            kestrel.Listen(IPAddress.Loopback, port);
-            return;
-        }
-
-        if (host is "*" or "+")
-        {
-            kestrel.Listen(IPAddress.Any, port);
-            return;
-        }
-
-        IPAddress address = IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
+        IPAddress address = host is "localhost" ? IPAddress.Loopback
+            : host is "*" or "+" ? IPAddress.Any
+            : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
             : Dns.GetHostAddresses(host) is { Length: > 0 } resolved ? resolved[0]
             : throw new InvalidOperationException($"cannot resolve host '{host}'");
-        kestrel.Listen(address, port);
+        kestrel.Listen(address, port, listen =>
+        {
+            if (tls is not null)
+            {
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => tls.Current);
+            }
+        });
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -114,7 +110,13 @@ public sealed class ExporterServer : IAsyncDisposable
         long started = Stopwatch.GetTimestamp();
         string path = context.Request.Path.Value ?? "/";
         string endpoint;
-        if (path == _options.MetricsPath)
+        if (_options.Access is { } access && (path != HealthPath || access.ProtectHealth) && !access.IsAllowed(context.Request))
+        {
+            endpoint = path == _options.MetricsPath || path is HealthPath or ReadyPath or StatusPath or EventsPath or TargetsPath ? path : "other";
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"aishell\", Bearer";
+            await WriteText(context, 401, "unauthorized\n");
+        }
+        else if (path == _options.MetricsPath)
         {
             endpoint = _options.MetricsPath;
             await OnlyGet(context, ServeMetricsAsync);

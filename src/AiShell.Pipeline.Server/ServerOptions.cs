@@ -16,6 +16,12 @@ public sealed class ServerOptions
     /// <summary>HTTP event ingest (<c>POST /api/v1/events</c>); null turns it off (404).</summary>
     public Ingest.EventIngestor? Events { get; init; }
 
+    /// <summary>Who may call the endpoints; null: everyone.</summary>
+    public Security.AccessControl? Access { get; init; }
+
+    /// <summary>Serve HTTPS with these (reloaded on change); null: plain HTTP.</summary>
+    public Security.TlsCertificates? Tls { get; init; }
+
     /// <summary>Largest event body accepted; larger ones get 413.</summary>
     public long MaxEventBodyBytes { get; init; } = 4 * 1024 * 1024;
 }
