@@ -97,6 +97,11 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             collectors.Add(new HostCollector());
         }
 
+        if (OperatingSystem.IsLinux() && File.Exists("/proc/self/statm"))
+        {
+            collectors.Add(new ProcessCollector());
+        }
+
         var querySources = new QuerySources();
         var owned = new List<IAsyncDisposable>();
         foreach (PostgresTargetOptions target in await PostgresTargets.ResolveAsync(config, Log, cancellationToken))

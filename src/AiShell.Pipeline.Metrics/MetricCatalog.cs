@@ -177,6 +177,18 @@ public static class MetricCatalog
         "exporter_scrapes_total", "Scrapes of the metrics endpoint, by negotiated format (text 0.0.4 or openmetrics).", "format");
 
     // Process.
+    public static readonly MetricDescriptor ProcessResidentMemory = MetricDescriptor.Gauge(
+        "process_resident_memory_bytes", "Resident set size of the exporter process.");
+
+    public static readonly MetricDescriptor ProcessCpuSeconds = MetricDescriptor.Counter(
+        "process_cpu_seconds_total", "User and system CPU time the exporter process used.");
+
+    public static readonly MetricDescriptor ProcessGcCollections = MetricDescriptor.Counter(
+        "process_gc_collections_total", "Garbage collections of the exporter's .NET runtime, by generation.", "generation");
+
+    public static readonly MetricDescriptor ProcessGcHeapBytes = MetricDescriptor.Gauge(
+        "process_gc_heap_bytes", "Managed heap size after the last garbage collection.");
+
     public static readonly MetricDescriptor ExporterBuildInfo = MetricDescriptor.Gauge(
         "exporter_build_info", "Always 1; the labels carry the exporter's version.", "version");
 
@@ -196,6 +208,6 @@ public static class MetricCatalog
         StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
         PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
-        ExporterBuildInfo, ExporterStartTime,
+        ExporterBuildInfo, ExporterStartTime, ProcessResidentMemory, ProcessCpuSeconds, ProcessGcCollections, ProcessGcHeapBytes,
     ];
 }

@@ -83,3 +83,15 @@ public sealed class ProcParseTests
         Assert.Empty(NetDev.Parse("  eth0: 1 2 3\n"));
     }
 }
+
+public sealed class ProcessCollectorParseTests
+{
+    [Fact]
+    public void Statm_SecondFieldIsResidentPages() =>
+        Assert.Equal(12345, AiShell.Pipeline.Collectors.Host.ProcessCollector.ParseStatmRss("98765 12345 2000 10 0 5000 0\n"));
+
+    [Fact]
+    public void Stat_UtimePlusStime_EvenWithSpacesAndParensInTheCommand() =>
+        Assert.Equal(150 + 25, AiShell.Pipeline.Collectors.Host.ProcessCollector.ParseStatCpuTicks(
+            "4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 500 0 0 0 150 25 0 0 20 0 12 0 100 1000000 300\n"));
+}
