@@ -24,7 +24,7 @@ internal static class ConfigCommands
         var key = new Argument<string>("key") { Description = "e.g. prometheus.port (integrations.prometheus.port is an alias)" };
         var value = new Argument<string>("value") { Description = "The new value." };
         var command = new Command("set", "Set a key in the config file.") { key, value, config };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliOptions.Run(() =>
         {
             (string path, _) = ConfigLoader.Resolve(result.GetValue(config));
             string k = result.GetValue(key)!;
@@ -39,7 +39,7 @@ internal static class ConfigCommands
         Option<string?> config = CliOptions.Config();
         var key = new Argument<string>("key") { Description = "e.g. prometheus.collect_interval" };
         var command = new Command("get", "Print a key's effective value.") { key, config };
-        command.SetAction(result => Run(() => Console.WriteLine(ConfigEditor.Get(result.GetValue(config), result.GetValue(key)!))));
+        command.SetAction(result => CliOptions.Run(() => Console.WriteLine(ConfigEditor.Get(result.GetValue(config), result.GetValue(key)!))));
         return command;
     }
 
@@ -47,26 +47,7 @@ internal static class ConfigCommands
     {
         Option<string?> config = CliOptions.Config();
         var command = new Command("list", "Print every key with its effective value.") { config };
-        command.SetAction(result => Run(() => Console.Write(ConfigEditor.List(result.GetValue(config)))));
+        command.SetAction(result => CliOptions.Run(() => Console.Write(ConfigEditor.List(result.GetValue(config)))));
         return command;
-    }
-
-    private static int Run(Action action)
-    {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (ConfigException ex)
-        {
-            Console.Error.WriteLine($"✗ {ex.Message}");
-            return 2;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"✗ {ex.Message}");
-            return 1;
-        }
     }
 }

@@ -16,7 +16,7 @@ internal static class ExportCommands
         Option<string?> config = CliOptions.Config();
         var output = new Option<string>("--output-dir", "-o") { Description = "Directory for alerts.yml and recording_rules.yml.", Required = true };
         var command = new Command("export-rules", "Write the alerting and recording rules for Prometheus.") { output, config };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliOptions.Run(() =>
         {
             ExporterConfig cfg = ConfigLoader.Load(result.GetValue(config));
             string dir = Path.GetFullPath(result.GetValue(output)!);
@@ -36,7 +36,7 @@ internal static class ExportCommands
         var targets = new Option<string[]>("--target") { Description = "HOST:PORT to scrape (repeatable; default localhost:PORT).", AllowMultipleArgumentsPerToken = true };
         var rules = new Option<string>("--rules-dir") { Description = "Where alerts.yml and recording_rules.yml are, for rule_files.", DefaultValueFactory = _ => "rules" };
         var command = new Command("export-config", "Write a prometheus.yml scrape job for this exporter.") { output, targets, rules, config };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliOptions.Run(() =>
         {
             ExporterConfig cfg = ConfigLoader.Load(result.GetValue(config));
             string[] list = result.GetValue(targets) is { Length: > 0 } given ? given : [$"localhost:{cfg.Port}"];
@@ -65,7 +65,7 @@ internal static class ExportCommands
         };
         format.AcceptOnlyFromAmong("api", "model");
         var command = new Command("export-dashboard", "Write the Grafana dashboard JSON.") { output, format, config };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliOptions.Run(() =>
         {
             ExporterConfig cfg = ConfigLoader.Load(result.GetValue(config));
             string file = result.GetValue(output)!;
@@ -73,24 +73,5 @@ internal static class ExportCommands
             Console.WriteLine($"✓ Wrote {Path.GetFullPath(file)}");
         }));
         return command;
-    }
-
-    private static int Run(Action action)
-    {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (ConfigException ex)
-        {
-            Console.Error.WriteLine($"✗ {ex.Message}");
-            return 2;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"✗ {ex.Message}");
-            return 1;
-        }
     }
 }
