@@ -14,7 +14,7 @@ public class SerializationBenchmarks
     private Prom.CollectorRegistry _theirs = null!;
     private MemoryStream _stream = null!;
 
-    [Params(10_000)]
+    [Params(500, 5_000, 50_000)] // 1k, 10k and 100k series (a counter and a histogram per label set)
     public int LabelSets { get; set; }
 
     [GlobalSetup]
