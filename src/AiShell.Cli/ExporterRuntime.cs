@@ -45,6 +45,11 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             $"✓ Folded everything accepted: http={Source(IngestSources.Http)} udp={Source(IngestSources.Udp)} inprocess={Source(IngestSources.InProcess)} events; pending samples {Pipeline.Channels.Pending}");
     }
 
+    public static Pipeline.Server.Security.AccessControl? AccessFor(ExporterConfig config) =>
+        config.Web.RequiresAuth
+            ? new Pipeline.Server.Security.AccessControl(config.Web.BasicAuthUsers, config.Web.BearerTokens, config.Web.BearerTokenFile, config.Web.ProtectHealth)
+            : null;
+
     private static Pipeline.Server.Security.TlsCertificates? LoadTls(ExporterConfig config)
     {
         if (config.Web.TlsCertFile is not { } cert || config.Web.TlsKeyFile is not { } key)
@@ -141,9 +146,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Version = BuildInfo.Version,
                 Events = config.IngestHttp ? events : null,
                 MaxEventBodyBytes = config.IngestMaxBodyBytes,
-                Access = config.Web.RequiresAuth
-                    ? new Pipeline.Server.Security.AccessControl(config.Web.BasicAuthUsers, config.Web.BearerTokens, config.Web.BearerTokenFile, config.Web.ProtectHealth)
-                    : null,
+                Access = AccessFor(config),
                 Tls = LoadTls(config),
             });
             await server.StartAsync(cancellationToken);

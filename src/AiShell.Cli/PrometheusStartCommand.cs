@@ -92,6 +92,13 @@ internal static class PrometheusStartCommand
                 Console.WriteLine(line);
             }
 
+            using var reloader = new ConfigReloader(configPath, config, runtime, c => ApplyOverrides(c, port, host, path));
+            using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true; // SIGHUP reloads; it does not end the process
+                ThreadPool.QueueUserWorkItem(_ => reloader.Reload("SIGHUP"));
+            });
+
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token);

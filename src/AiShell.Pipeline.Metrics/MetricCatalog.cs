@@ -176,6 +176,12 @@ public static class MetricCatalog
     public static readonly MetricDescriptor ScrapesTotal = MetricDescriptor.Counter(
         "exporter_scrapes_total", "Scrapes of the metrics endpoint, by negotiated format (text 0.0.4 or openmetrics).", "format");
 
+    public static readonly MetricDescriptor ConfigReloadsTotal = MetricDescriptor.Counter(
+        "config_reloads_total", "Config reloads (SIGHUP or a changed file), by result: success, or failure (the running config stays).", "result");
+
+    public static readonly MetricDescriptor ConfigLastReloadSuccessful = MetricDescriptor.Gauge(
+        "config_last_reload_successful", "1 when the last config reload succeeded (or none happened), 0 when it failed.");
+
     // Process.
     public static readonly MetricDescriptor ProcessResidentMemory = MetricDescriptor.Gauge(
         "process_resident_memory_bytes", "Resident set size of the exporter process.");
@@ -208,6 +214,6 @@ public static class MetricCatalog
         StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
         PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
-        ExporterBuildInfo, ExporterStartTime, ProcessResidentMemory, ProcessCpuSeconds, ProcessGcCollections, ProcessGcHeapBytes,
+        ExporterBuildInfo, ExporterStartTime, ConfigReloadsTotal, ConfigLastReloadSuccessful, ProcessResidentMemory, ProcessCpuSeconds, ProcessGcCollections, ProcessGcHeapBytes,
     ];
 }

@@ -45,6 +45,7 @@ public sealed class ExporterServer : IAsyncDisposable
         _pipeline = pipeline;
         _options = options;
         _http = new HttpSelfMetrics(registry);
+        _access = options.Access;
         MetricFamily scrapes = registry.Register(MetricCatalog.ScrapesTotal);
         _textScrapes = scrapes.WithLabels("text");
         _openMetricsScrapes = scrapes.WithLabels("openmetrics");
@@ -53,6 +54,15 @@ public sealed class ExporterServer : IAsyncDisposable
 
     /// <summary>The port actually bound (differs from the configured one when that was 0).</summary>
     public int Port { get; private set; }
+
+    private Security.AccessControl? _access;
+
+    /// <summary>Who may call the endpoints; replaced on a config reload (null: everyone).</summary>
+    public Security.AccessControl? Access
+    {
+        get => Volatile.Read(ref _access);
+        set => Volatile.Write(ref _access, value);
+    }
 
     /// <summary>What GET /api/v1/targets (http_sd) serves; set once the port is known.</summary>
     public Discovery.DiscoveryTargets? Targets { get; set; }
@@ -110,7 +120,7 @@ public sealed class ExporterServer : IAsyncDisposable
         long started = Stopwatch.GetTimestamp();
         string path = context.Request.Path.Value ?? "/";
         string endpoint;
-        if (_options.Access is { } access && (path != HealthPath || access.ProtectHealth) && !access.IsAllowed(context.Request))
+        if (Access is { } access && (path != HealthPath || access.ProtectHealth) && !access.IsAllowed(context.Request))
         {
             endpoint = path == _options.MetricsPath || path is HealthPath or ReadyPath or StatusPath or EventsPath or TargetsPath ? path : "other";
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"aishell\", Bearer";

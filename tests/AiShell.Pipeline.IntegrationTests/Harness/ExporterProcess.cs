@@ -58,6 +58,8 @@ internal sealed class ExporterProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public Process Process => _process;
+
     public IReadOnlyCollection<string> Stdout => _stdout;
 
     public string Stderr => string.Join('\n', _stderr);
