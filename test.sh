@@ -46,7 +46,7 @@ export AISHELL_BINARY="$PWD/dist/aishell"
 results=$(mktemp -d)
 trap 'rm -rf "$results"; [[ -n "${AISHELL_TEST_PG_DIR:-}" ]] && tests/postgres.sh destroy' EXIT
 set +e
-dotnet test AiShell.Pipeline.sln -c Release -nologo -m:1 "$@" 2>&1 \
+dotnet test AiShell.Pipeline.sln -c Release -nologo -m:1 --blame-hang-timeout 10m --blame-hang-dump-type none "$@" 2>&1 \
   | tee "$results/console.log"
 rc=${PIPESTATUS[0]}
 set -e

@@ -2,6 +2,7 @@ using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Ingest.Tests;
 
+[Collection(AloneCollection.Name)]
 public sealed class EventIngestorTests
 {
     private static List<IngestEvent> Queries(IngestHarness h, int count, string database = "app1")
@@ -132,13 +133,14 @@ public sealed class EventIngestorTests
 
         using (var recorder = new EventRecorder(h.Ingestor))
         {
-            Parallel.For(0, 4, t =>
+            Task recording = Task.Run(() => Parallel.For(0, 4, t =>
             {
                 for (int i = 0; i < 25_000; i++)
                 {
                     Assert.Null(recorder.Query("db" + (t % 2), "SELECT", "success", 0.002));
                 }
-            });
+            }));
+            await recording.WaitAsync(TimeSpan.FromSeconds(60)); // a hang fails here instead of stalling the run
         }
 
         await drainer.CancelAsync();

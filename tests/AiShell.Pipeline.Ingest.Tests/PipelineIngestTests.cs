@@ -5,6 +5,7 @@ using AiShell.Pipeline.Metrics.Pipeline;
 namespace AiShell.Pipeline.Ingest.Tests;
 
 /// <summary>Events through the real actor pipeline: aggregators on their own threads, a small budget.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class PipelineIngestTests
 {
     [Fact]
@@ -16,14 +17,16 @@ public sealed class PipelineIngestTests
         var ingestor = new EventIngestor(registry, schema, pipeline.Channels);
         using (var recorder = new EventRecorder(ingestor))
         {
-            // More recording threads than cores: they block while the pipeline is full.
-            Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+            // More recording threads than cores: they block while the pipeline is full. Bounded, so a
+            // lost wake-up fails the test instead of hanging the run.
+            Task recording = Task.Run(() => Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
             {
                 for (int i = 0; i < 25_000; i++)
                 {
                     Assert.Null(recorder.Query("db" + (t % 4), i % 3 == 0 ? "INSERT" : "SELECT", "success", (i % 100) * 0.01));
                 }
-            });
+            }));
+            await recording.WaitAsync(TimeSpan.FromSeconds(60));
         }
 
         await pipeline.StopAsync(TimeSpan.FromSeconds(10)); // folds everything accepted
@@ -47,6 +50,7 @@ public sealed class PipelineIngestTests
     }
 }
 
+[Collection(AloneCollection.Name)]
 public sealed class RecorderAllocationTests
 {
     [Fact]
@@ -80,4 +84,11 @@ public sealed class RecorderAllocationTests
         double perEvent = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)(Cycles * Cycle);
         Assert.True(perEvent < 1.0, $"{perEvent:0.###} bytes per event");
     }
+}
+
+/// <summary>Thread-heavy tests run alone: on two cores, beside other classes, they measure the machine, not the code.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneCollection
+{
+    public const string Name = "thread-heavy, run alone";
 }
