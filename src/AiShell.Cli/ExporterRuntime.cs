@@ -73,12 +73,6 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             : config.CustomMetrics.Where(m => m.Query is null)
                 .Select(m => new CustomEventMetric(m.DeclaredName, m.Type, m.Help, m.Labels, m.Buckets, m.Name)).ToList();
 
-    private static System.Net.IPAddress ResolveAddress(string host) =>
-        host is "localhost" ? System.Net.IPAddress.Loopback
-            : host is "*" or "+" ? System.Net.IPAddress.Any
-            : System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? ip) ? ip
-            : System.Net.Dns.GetHostAddresses(host)[0];
-
     /// <summary>Operational messages (collector failures, discovery) go to stderr with a UTC timestamp.</summary>
     public static void Log(string message) =>
         Console.Error.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} aishell: {message}");
@@ -134,7 +128,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         {
             if (config.IngestUdpPort > 0)
             {
-                udp = new UdpIngestListener(events, ResolveAddress(config.Host), config.IngestUdpPort, config.Prefix);
+                udp = new UdpIngestListener(events, ExporterServer.BindAddress(config.Host), config.IngestUdpPort, config.Prefix);
                 udp.Start();
             }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AiShell.Pipeline.Configuration;
 
 /// <summary>Parsing of scalar config values, shared by the file loader and <c>config set</c>.</summary>
-internal static class Scalars
+public static class Scalars
 {
     public static bool TryBool(string text, out bool value)
     {

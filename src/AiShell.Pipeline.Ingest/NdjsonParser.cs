@@ -67,7 +67,7 @@ public static class NdjsonParser
         }
 
         string? kind = null;
-        object? status = null;
+        double? numericStatus = null; // a request's status is a number; a query's is a word
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             string field = reader.GetString()!;
@@ -77,7 +77,7 @@ public static class NdjsonParser
                 "kind" => Text(ref reader, out kind),
                 "database" => Text(ref reader, out e.Database),
                 "type" => Text(ref reader, out e.Type),
-                "status" => reader.TokenType == JsonTokenType.Number ? Number(ref reader, out double s, d => status = d) : Text(ref reader, out string? st, v => status = v),
+                "status" => reader.TokenType == JsonTokenType.Number ? Optional(ref reader, out numericStatus) : Text(ref reader, out e.Status),
                 "error" => Text(ref reader, out e.Error),
                 "trace_id" or "query_id" => Text(ref reader, out e.TraceId),
                 "duration_seconds" => Number(ref reader, out e.Duration),
@@ -107,17 +107,14 @@ public static class NdjsonParser
 
         switch (kind)
         {
-            case "query": e.Kind = EventKind.Query; e.Status = status as string; break;
+            case "query": e.Kind = EventKind.Query; break;
             case "connection": e.Kind = EventKind.Connection; break;
             case "connection_error": e.Kind = EventKind.ConnectionError; break;
             case "request":
                 e.Kind = EventKind.Request;
-                e.HttpStatus = status switch
-                {
-                    double d when d == Math.Floor(d) => (int)d,
-                    string s when int.TryParse(s, out int code) => code,
-                    _ => 0,
-                };
+                e.HttpStatus = numericStatus is { } d && d == Math.Floor(d) && d is >= 0 and <= int.MaxValue ? (int)d
+                    : int.TryParse(e.Status, out int code) ? code : 0;
+                e.Status = null;
                 break;
             case "feature": e.Kind = EventKind.Feature; break;
             case "users": e.Kind = EventKind.Users; break;
@@ -129,7 +126,7 @@ public static class NdjsonParser
         return null;
     }
 
-    private static string? Text(ref Utf8JsonReader reader, out string? value, Action<string>? also = null)
+    private static string? Text(ref Utf8JsonReader reader, out string? value)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
@@ -138,11 +135,10 @@ public static class NdjsonParser
         }
 
         value = reader.GetString();
-        also?.Invoke(value!);
         return null;
     }
 
-    private static string? Number(ref Utf8JsonReader reader, out double value, Action<double>? also = null)
+    private static string? Number(ref Utf8JsonReader reader, out double value)
     {
         if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out value))
         {
@@ -150,7 +146,6 @@ public static class NdjsonParser
             return "expected a number";
         }
 
-        also?.Invoke(value);
         return null;
     }
 

@@ -85,18 +85,8 @@ public sealed class Series
     /// <summary>Thread-safe increment for families written from several threads.</summary>
     public void AddAtomic(double delta)
     {
-        double current = Volatile.Read(ref _value);
-        while (true)
-        {
-            double seen = Interlocked.CompareExchange(ref _value, current + delta, current);
-            if (seen.Equals(current))
-            {
-                _written = true;
-                return;
-            }
-
-            current = seen;
-        }
+        AtomicAdd(ref _value, delta);
+        _written = true;
     }
 
     /// <summary>Single-writer observation into a histogram.</summary>
@@ -155,10 +145,15 @@ public sealed class Series
         long[] buckets = _buckets!;
         Interlocked.Increment(ref buckets[BucketIndex(_bounds!, value)]);
         _written = true;
-        double current = Volatile.Read(ref _sum);
+        AtomicAdd(ref _sum, value);
+    }
+
+    private static void AtomicAdd(ref double location, double delta)
+    {
+        double current = Volatile.Read(ref location);
         while (true)
         {
-            double seen = Interlocked.CompareExchange(ref _sum, current + value, current);
+            double seen = Interlocked.CompareExchange(ref location, current + delta, current);
             if (seen.Equals(current))
             {
                 return;

@@ -101,12 +101,7 @@ public sealed class ExporterServer : IAsyncDisposable
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port, Security.TlsCertificates? tls)
     {
-        IPAddress address = host is "localhost" ? IPAddress.Loopback
-            : host is "*" or "+" ? IPAddress.Any
-            : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
-            : Dns.GetHostAddresses(host) is { Length: > 0 } resolved ? resolved[0]
-            : throw new InvalidOperationException($"cannot resolve host '{host}'");
-        kestrel.Listen(address, port, listen =>
+        kestrel.Listen(BindAddress(host), port, listen =>
         {
             if (tls is not null)
             {
@@ -114,6 +109,14 @@ public sealed class ExporterServer : IAsyncDisposable
             }
         });
     }
+
+    /// <summary>The address a configured host binds to (also used for the UDP listener).</summary>
+    public static IPAddress BindAddress(string host) =>
+        host is "localhost" ? IPAddress.Loopback
+            : host is "*" or "+" ? IPAddress.Any
+            : IPAddress.TryParse(host, out IPAddress? parsed) ? parsed
+            : Dns.GetHostAddresses(host) is { Length: > 0 } resolved ? resolved[0]
+            : throw new InvalidOperationException($"cannot resolve host '{host}'");
 
     private async Task HandleAsync(HttpContext context)
     {

@@ -32,23 +32,10 @@ internal sealed record LoadOptions
     }
 
     /// <summary>"30s", "2m", "500ms", or a number of seconds.</summary>
-    public static TimeSpan ParseDuration(string text)
-    {
-        string t = text.Trim();
-        double factor = 1;
-        if (t.EndsWith("ms", StringComparison.Ordinal))
-        {
-            (factor, t) = (0.001, t[..^2]);
-        }
-        else if (t.Length > 0 && t[^1] is 's' or 'm' or 'h')
-        {
-            (factor, t) = (t[^1] switch { 's' => 1, 'm' => 60, _ => 3600 }, t[..^1]);
-        }
-
-        return double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double n) && n > 0
-            ? TimeSpan.FromSeconds(n * factor)
+    public static TimeSpan ParseDuration(string text) =>
+        Pipeline.Configuration.Scalars.TryDuration(text, out TimeSpan value) && value > TimeSpan.Zero
+            ? value
             : throw new FormatException($"--duration: '{text}' is not a duration such as 30s, 2m or 500ms");
-    }
 
     /// <summary>Picks an operation by weight.</summary>
     public string PickOp(Random random)

@@ -56,7 +56,7 @@ public static class ExpositionWriter
             }
             else
             {
-                WriteLine(buffer, s.SamplePrefix, s.Value);
+                WriteSample(buffer, s.SamplePrefix, default, s.Value);
             }
         }
     }
@@ -67,62 +67,55 @@ public static class ExpositionWriter
         for (int i = 0; i < le.Length; i++)
         {
             cumulative += s.BucketCount(i);
-            byte[] prefix = s.SamplePrefix;
-            byte[] bound = le[i];
-            Span<byte> span = buffer.GetSpan(prefix.Length + bound.Length + NumberFormatter.MaxLength + 1);
-            prefix.CopyTo(span);
-            int at = prefix.Length;
-            bound.CopyTo(span[at..]);
-            at += bound.Length;
-            at += NumberFormatter.Write(span[at..], cumulative);
-            buffer.Advance(at);
-            if (exemplars && s.ExemplarFor(i) is { } exemplar)
-            {
-                buffer.Write(exemplar.Encoded);
-            }
-
-            buffer.Write("\n"u8);
+            ReadOnlySpan<byte> exemplar = exemplars && s.ExemplarFor(i) is { } e ? e.Encoded : default;
+            WriteSample(buffer, s.SamplePrefix, le[i], cumulative, exemplar);
         }
 
-        WriteLine(buffer, s.SumPrefix!, s.Sum);
-        WriteLine(buffer, s.CountPrefix!, cumulative);
+        WriteSample(buffer, s.SumPrefix!, default, s.Sum);
+        WriteSample(buffer, s.CountPrefix!, default, cumulative);
     }
 
     private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels)
     {
         for (int i = 0; i < quantiles.Length; i++)
         {
-            byte[] prefix = s.SamplePrefix;
-            byte[] quantile = labels[i];
-            Span<byte> span = buffer.GetSpan(prefix.Length + quantile.Length + NumberFormatter.MaxLength + 1);
-            prefix.CopyTo(span);
-            quantile.CopyTo(span[prefix.Length..]);
-            int at = prefix.Length + quantile.Length;
-            at += NumberFormatter.Write(span[at..], s.Quantile(quantiles[i]));
-            span[at++] = (byte)'\n';
-            buffer.Advance(at);
+            WriteSample(buffer, s.SamplePrefix, labels[i], s.Quantile(quantiles[i]));
         }
 
-        WriteLine(buffer, s.SumPrefix!, s.Sum);
-        WriteLine(buffer, s.CountPrefix!, s.SummaryCount);
+        WriteSample(buffer, s.SumPrefix!, default, s.Sum);
+        WriteSample(buffer, s.CountPrefix!, default, s.SummaryCount);
     }
 
-    private static void WriteLine(ScrapeBuffer buffer, byte[] prefix, double value)
+    /// <summary>One sample line: the series' prefix, an optional le/quantile label tail, the value, an optional exemplar.</summary>
+    private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, double value,
+        ReadOnlySpan<byte> exemplar = default)
     {
-        Span<byte> span = buffer.GetSpan(prefix.Length + NumberFormatter.MaxLength + 1);
-        prefix.CopyTo(span);
-        int at = prefix.Length;
+        Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
         at += NumberFormatter.Write(span[at..], value);
-        span[at++] = (byte)'\n';
-        buffer.Advance(at);
+        Close(buffer, span, at, exemplar);
     }
 
-    private static void WriteLine(ScrapeBuffer buffer, byte[] prefix, long value)
+    private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, long value,
+        ReadOnlySpan<byte> exemplar = default)
     {
-        Span<byte> span = buffer.GetSpan(prefix.Length + NumberFormatter.MaxLength + 1);
-        prefix.CopyTo(span);
-        int at = prefix.Length;
+        Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
         at += NumberFormatter.Write(span[at..], value);
+        Close(buffer, span, at, exemplar);
+    }
+
+    private static Span<byte> Open(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, int exemplarLength, out int at)
+    {
+        Span<byte> span = buffer.GetSpan(prefix.Length + label.Length + NumberFormatter.MaxLength + exemplarLength + 1);
+        prefix.CopyTo(span);
+        label.CopyTo(span[prefix.Length..]);
+        at = prefix.Length + label.Length;
+        return span;
+    }
+
+    private static void Close(ScrapeBuffer buffer, Span<byte> span, int at, ReadOnlySpan<byte> exemplar)
+    {
+        exemplar.CopyTo(span[at..]);
+        at += exemplar.Length;
         span[at++] = (byte)'\n';
         buffer.Advance(at);
     }
