@@ -6,14 +6,14 @@ namespace AiShell.Pipeline.Metrics;
 
 /// <summary>
 /// A named metric with a fixed label schema. Resolving a label set to its <see cref="Series"/> is a
-/// dictionary lookup under a short lock; callers on a hot path resolve once and keep the series.
+/// lock-free search of the family's <see cref="SeriesIndex{T}"/>; only the first use of a label set
+/// takes the family's lock, to create the series.
 /// Everything the serializer writes for the family is encoded to UTF-8 here, once.
 /// </summary>
 public sealed class MetricFamily
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string[], Series> _byLabels = new(LabelSetComparer.Instance);
-    private readonly Dictionary<string[], Series>.AlternateLookup<ReadOnlySpan<string>> _lookup;
+    private readonly SeriesIndex<Series> _index = new();
     private readonly MetricRegistry _registry;
     private readonly string _constantLabelText;
     private readonly int[]? _kept; // descriptor label indexes kept after drop_labels; null when none dropped
@@ -28,13 +28,15 @@ public sealed class MetricFamily
         string constantLabelText, double[] buckets, int limit, MetricFamily? overflowFamily)
     {
         _registry = registry;
-        _lookup = _byLabels.GetAlternateLookup<ReadOnlySpan<string>>();
         _constantLabelText = constantLabelText;
         _limit = limit;
         _overflowFamily = overflowFamily;
         Descriptor = descriptor;
         Name = name;
         Buckets = buckets;
+        PaddedBuckets = new double[(buckets.Length + 3) / 4 * 4];
+        Array.Fill(PaddedBuckets, double.PositiveInfinity);
+        buckets.CopyTo(PaddedBuckets, 0);
         (LabelNames, _kept) = ApplyDrops(descriptor.LabelNames, registry.Options.DropLabels);
 
         HeaderText = TextEscaper.Utf8(
@@ -86,6 +88,9 @@ public sealed class MetricFamily
     /// <summary>Upper bounds of a histogram's finite buckets (increasing), a summary's quantiles; empty for other types.</summary>
     public double[] Buckets { get; }
 
+    /// <summary><see cref="Buckets"/> padded with +Inf to a multiple of four, for the vectorized bucket search.</summary>
+    internal double[] PaddedBuckets { get; }
+
     internal byte[] HeaderText { get; }
 
     internal byte[] HeaderOpenMetrics { get; }
@@ -126,43 +131,54 @@ public sealed class MetricFamily
             return WithKeptLabels(labelValues);
         }
 
-        lock (_gate)
-        {
-            return _lookup.TryGetValue(labelValues, out Series? found) ? found : AddOrOverflowLocked(labelValues);
-        }
+        int hash = _index.Hash(labelValues);
+        return _index.Find(labelValues, hash) ?? FindOrAdd(labelValues, hash);
     }
 
     private Series WithKeptLabels(ReadOnlySpan<string> labelValues)
     {
-        string[] kept = new string[_kept!.Length];
+        LabelValueBuffer buffer = default;
+        Span<string> kept = _kept!.Length <= LabelValueBuffer.Length ? buffer[.._kept.Length] : new string[_kept.Length];
         for (int i = 0; i < kept.Length; i++)
         {
             kept[i] = labelValues[_kept[i]];
         }
 
+        int hash = _index.Hash(kept);
+        return _index.Find(kept, hash) ?? FindOrAdd(kept, hash);
+    }
+
+    private Series FindOrAdd(ReadOnlySpan<string> labelValues, int hash)
+    {
         lock (_gate)
         {
-            return _lookup.TryGetValue(kept, out Series? found) ? found : AddOrOverflowLocked(kept);
+            if (_index.Find(labelValues, hash) is { } raced)
+            {
+                return raced;
+            }
+
+            if (_count < _limit || _overflowFamily is null)
+            {
+                return AddLocked(labelValues.ToArray(), hash);
+            }
+
+            (_overflowCounter ??= _overflowFamily.WithLabels(Name)).AddAtomic(1);
+            if (_overflow is null)
+            {
+                string[] overflow = new string[LabelNames.Length];
+                Array.Fill(overflow, OverflowValue);
+                Volatile.Write(ref _overflow, AddLocked(overflow, _index.Hash(overflow)));
+            }
+
+            return _overflow;
         }
     }
 
-    private Series AddOrOverflowLocked(ReadOnlySpan<string> labelValues)
-    {
-        if (_count < _limit || _overflowFamily is null)
-        {
-            return AddLocked(labelValues.ToArray());
-        }
+    /// <summary>Most series the family creates; past it, new label sets share the overflow series.</summary>
+    internal int SeriesLimit => _limit;
 
-        (_overflowCounter ??= _overflowFamily.WithLabels(Name)).AddAtomic(1);
-        if (_overflow is null)
-        {
-            string[] overflow = new string[LabelNames.Length];
-            Array.Fill(overflow, OverflowValue);
-            _overflow = AddLocked(overflow);
-        }
-
-        return _overflow;
-    }
+    /// <summary>True for the series that label sets past the limit resolve to.</summary>
+    internal bool IsOverflow(Series series) => ReferenceEquals(series, Volatile.Read(ref _overflow));
 
     /// <summary>The value of every label of a family's overflow series.</summary>
     public const string OverflowValue = "__overflow__";
@@ -188,10 +204,10 @@ public sealed class MetricFamily
         return ([.. names], [.. kept]);
     }
 
-    private Series AddLocked(string[] labelValues)
+    private Series AddLocked(string[] labelValues, int hash)
     {
         var series = CreateSeries(labelValues);
-        _byLabels.Add(labelValues, series);
+        _index.Add(labelValues, hash, series);
         int count = _count;
         Series[] array = _series;
         if (count == array.Length)

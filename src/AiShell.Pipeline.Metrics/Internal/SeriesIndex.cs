@@ -1,0 +1,177 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace AiShell.Pipeline.Metrics.Internal;
+
+/// <summary>
+/// A label-set → item map (a family's series, a group's series bundles) that readers search without
+/// a lock: an open-addressed table of entries (linear probing, at most half full) published by
+/// reference. A writer (holding its owner's lock) fills an empty slot with one release store, or
+/// builds a twice-as-large table and publishes it; a reader holding the old table still finds every
+/// entry that was in it, and one that misses goes to the locked path, which searches the current
+/// table. Nothing is ever removed.
+/// <para>
+/// The hash is our own: per value, its first and last eight bytes (UTF-16) each go through a seeded
+/// multiply, in parallel; longer values first run a multiply–xorshift chain over the rest. It costs about a nanosecond per short label value, where the framework's randomized
+/// string hash costs several. The seed is random per index, so label values that collide cannot be
+/// precomputed; and the family's series limit caps how long any probe sequence can get.
+/// </para>
+/// </summary>
+internal sealed class SeriesIndex<T>
+    where T : class
+{
+    private const ulong Multiplier = 0x9E3779B97F4A7C15UL; // 2^64 / golden ratio, odd
+    private const ulong Multiplier2 = 0xC2B2AE3D27D4EB4FUL; // xxHash64's prime 2
+    private readonly ulong _seed = (ulong)Random.Shared.NextInt64() | 1;
+    private Entry?[] _slots = new Entry?[16];
+    private int _count;
+
+    public int Hash(ReadOnlySpan<string> values)
+    {
+        // Each value is hashed on its own (independent multiply chains the CPU overlaps), then the
+        // results are combined with a position-dependent rotation, so ("a", "b") differs from ("b", "a").
+        ulong h = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            h ^= ulong.RotateLeft(HashValue(values[i], _seed), i * 23);
+        }
+
+        // Final avalanche (half of murmur3's fmix64), so the low bits that pick a slot depend on the
+        // high bits of every value's product.
+        h = (h ^ (h >> 33)) * 0xFF51AFD7ED558CCDUL;
+        return (int)(h ^ (h >> 33));
+    }
+
+    public int Count => _count;
+
+    /// <summary>The item stored for these values, or null. Safe from any thread, no lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T? Find(ReadOnlySpan<string> values, int hash)
+    {
+        Entry?[] slots = Volatile.Read(ref _slots);
+        int mask = slots.Length - 1;
+        int i = hash & mask;
+        while (true)
+        {
+            Entry? candidate = Volatile.Read(ref slots[i]);
+            if (candidate is null)
+            {
+                return null;
+            }
+
+            if (candidate.Hash == hash && SameValues(candidate.Values, values))
+            {
+                return candidate.Item;
+            }
+
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// <summary>
+    /// Adds an item for values known to be absent (<paramref name="values"/> is kept, not copied).
+    /// Callers hold their owner's lock.
+    /// </summary>
+    public void Add(string[] values, int hash, T item)
+    {
+        var entry = new Entry(values, hash, item);
+        Entry?[] slots = _slots;
+        if ((_count + 1) * 2 > slots.Length)
+        {
+            var grown = new Entry?[slots.Length * 2];
+            foreach (Entry? existing in slots)
+            {
+                if (existing is not null)
+                {
+                    Place(grown, existing);
+                }
+            }
+
+            Place(grown, entry);
+            Volatile.Write(ref _slots, grown);
+        }
+        else
+        {
+            Place(slots, entry);
+        }
+
+        _count++;
+    }
+
+    private static void Place(Entry?[] slots, Entry entry)
+    {
+        int mask = slots.Length - 1;
+        int i = entry.Hash & mask;
+        while (slots[i] is not null)
+        {
+            i = (i + 1) & mask;
+        }
+
+        Volatile.Write(ref slots[i], entry); // the entry is fully built before readers can see it
+    }
+
+    private sealed class Entry(string[] values, int hash, T item)
+    {
+        public readonly string[] Values = values;
+        public readonly int Hash = hash;
+        public readonly T Item = item;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool SameValues(string[] stored, ReadOnlySpan<string> values)
+    {
+        for (int i = 0; i < stored.Length; i++)
+        {
+            if (!string.Equals(stored[i], values[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong HashValue(string value, ulong seed)
+    {
+        // Unaligned reads through a ref: every read below lies inside the string's characters (the
+        // length arithmetic checks it), and bounds-checked span slicing cost twice as much here.
+        ref byte start = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(value.AsSpan()));
+        int n = value.Length * sizeof(char);
+        ulong head, tail;
+        if (n > 16)
+        {
+            // Long values: a multiply–xorshift chain over the leading whole 8-byte blocks; the last
+            // 16 bytes go through the two parallel multiplies below.
+            ulong h = seed;
+            for (int i = 0; i < n - 16; i += 8)
+            {
+                h = (h ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i))) * Multiplier;
+                h ^= h >> 29;
+            }
+
+            head = h ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 16));
+            tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 8));
+        }
+        else if (n >= 8)
+        {
+            // The first and the last eight bytes (overlapping when shorter than 16) fix the value.
+            head = Unsafe.ReadUnaligned<ulong>(ref start);
+            tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 8));
+        }
+        else if (n >= 4)
+        {
+            head = Unsafe.ReadUnaligned<uint>(ref start);
+            tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, n - 4));
+        }
+        else
+        {
+            head = n == 0 ? 0UL : Unsafe.ReadUnaligned<ushort>(ref start);
+            tail = 0;
+        }
+
+        // Two independent multiplies keep the dependency chain short; the seed enters before each,
+        // so which values collide depends on it. The length separates ("ab", "c") from ("a", "bc").
+        return ((head ^ seed) * Multiplier) ^ ((tail ^ ~seed) * Multiplier2) ^ (ulong)n;
+    }
+}

@@ -1,0 +1,171 @@
+namespace AiShell.Pipeline.Metrics.Tests;
+
+/// <summary>The lock-free label-set lookup: same values → same series, from any thread, while the index grows.</summary>
+public sealed class SeriesLookupTests
+{
+    [Fact]
+    public void ValuesSplitDifferently_AreDifferentSeries()
+    {
+        MetricFamily family = new MetricRegistry().Register(MetricDescriptor.Gauge("g", "g", "a", "b"));
+        Series ab = family.WithLabels("ab", "c");
+        Series a = family.WithLabels("a", "bc");
+        Series longer = family.WithLabels("abcdefgh", "ijkl");
+        Series shifted = family.WithLabels("abcdefghi", "jkl");
+        Assert.NotSame(ab, a);
+        Assert.NotSame(longer, shifted);
+        Assert.Equal(["a", "bc"], a.LabelValues);
+        Assert.Equal(4, family.Count);
+    }
+
+    [Fact]
+    public void EqualValuesFromDistinctStringInstances_FindTheSameSeries()
+    {
+        MetricFamily family = new MetricRegistry().Register(TestRegistries.Queries);
+        Series first = family.WithLabels("orders", "SELECT", "success");
+        string built = new string('o', 1) + "rders";
+        Assert.Same(first, family.WithLabels(built, string.Concat("SEL", "ECT"), "success"));
+        Assert.Equal(1, family.Count);
+    }
+
+    [Fact]
+    public void ReadersDuringGrowth_AlwaysGetTheOneSeriesPerLabelSet()
+    {
+        MetricFamily family = new MetricRegistry().Register(MetricDescriptor.Gauge("g", "g", "k", "v"));
+        const int Sets = 5000;
+        string[] keys = [.. Enumerable.Range(0, Sets).Select(i => "key-" + i)];
+        var seen = new Series[4][];
+        Parallel.For(0, 4, t =>
+        {
+            var mine = new Series[Sets];
+            for (int i = 0; i < Sets; i++)
+            {
+                int k = (i * 7919 + t * 131) % Sets; // each thread walks the sets in its own order
+                mine[k] = family.WithLabels(keys[k], "x");
+                Assert.Same(mine[k], family.WithLabels(new string(keys[k].AsSpan()), "x"));
+            }
+
+            seen[t] = mine;
+        });
+
+        Assert.Equal(Sets, family.Count);
+        for (int i = 0; i < Sets; i++)
+        {
+            Assert.Same(seen[0][i], seen[1][i]);
+            Assert.Same(seen[0][i], seen[2][i]);
+            Assert.Same(seen[0][i], seen[3][i]);
+            Assert.Equal(keys[i], seen[0][i].LabelValues[0]);
+        }
+    }
+
+    [Fact]
+    public void DroppedLabels_AreIgnored_EvenPastTheInlineBufferOfEightKeptLabels()
+    {
+        string[] names = [.. Enumerable.Range(0, 11).Select(i => "l" + i)];
+        var registry = new MetricRegistry(new MetricOptions { DropLabels = ["l0"] });
+        MetricFamily family = registry.Register(MetricDescriptor.Gauge("wide", "w", names));
+        string[] values = [.. Enumerable.Range(0, 11).Select(i => "v" + i)];
+        Series series = family.WithLabels(values);
+        values[0] = "different-but-dropped";
+        Assert.Same(series, family.WithLabels(values));
+        Assert.Equal(10, series.LabelValues.Length);
+        Assert.Equal("v1", series.LabelValues[0]);
+    }
+
+    [Fact]
+    public void ResolvingAnExistingSeries_AllocatesNothing()
+    {
+        MetricRegistry registry = TestRegistries.ProductShape(labelSets: 200);
+        MetricFamily counter = registry.Find("aishell_query_total")!;
+        counter.WithLabels("db0", "SELECT", "success");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            counter.WithLabels("db0", "SELECT", "success").Add(1);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(200, counter.Count);
+    }
+}
+
+public sealed class SeriesGroupTests
+{
+    private static (MetricRegistry Registry, MetricFamily Counter, MetricFamily Histogram, MetricFamily Summary) Families(int limit = 10_000)
+    {
+        var registry = new MetricRegistry(new MetricOptions
+        {
+            SeriesLimit = limit,
+            BucketSets = new Dictionary<string, double[]> { ["query_duration"] = [0.1, 1] },
+        });
+        return (registry,
+            registry.Register(TestRegistries.Queries),
+            registry.Register(MetricDescriptor.Histogram("d_seconds", "d", "query_duration", "database", "type")),
+            registry.Register(MetricDescriptor.Summary("s_seconds", "s", [0.5], TimeSpan.FromMinutes(1), "database")));
+    }
+
+    [Fact]
+    public void EachFamilyGetsTheSeriesForItsOwnLabels()
+    {
+        var (_, counter, histogram, summary) = Families();
+        var group = new SeriesGroup(["database", "type", "status"], counter, histogram, summary);
+        ReadOnlySpan<Series> bundle = group.WithLabels("orders", "SELECT", "error");
+        Assert.Same(counter.WithLabels("orders", "SELECT", "error"), bundle[0]);
+        Assert.Same(histogram.WithLabels("orders", "SELECT"), bundle[1]);
+        Assert.Same(summary.WithLabels("orders"), bundle[2]);
+        Assert.Same(bundle[1], group.WithLabels("orders", "SELECT", "success")[1]);
+        Assert.Equal(2, counter.Count);
+        Assert.Equal(1, histogram.Count);
+    }
+
+    [Fact]
+    public void AFamilyLabelTheGroupLacks_IsRejected()
+    {
+        var (_, counter, _, _) = Families();
+        Assert.Throws<ArgumentException>(() => new SeriesGroup(["database", "type"], counter));
+    }
+
+    [Fact]
+    public void PastTheSeriesLimit_OverflowIsCountedPerEvent_AndTheGroupStopsRemembering()
+    {
+        var (registry, counter, _, _) = Families(limit: 3);
+        var group = new SeriesGroup(["database", "type", "status"], counter);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.False(counter.IsOverflow(group.WithLabels("db" + i, "SELECT", "success")[0]));
+        }
+
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.True(counter.IsOverflow(group.WithLabels("db-new", "SELECT", "success")[0]));
+        }
+
+        Series overflowCount = registry.Find("aishell_pipeline_series_overflow_total")!.WithLabels(counter.Name);
+        Assert.Equal(5, overflowCount.Value);
+        Assert.Equal(4, counter.Count); // three label sets plus the overflow series
+    }
+
+    [Fact]
+    public void ConcurrentFirstUse_ResolvesOneBundlePerLabelSet()
+    {
+        var (_, counter, histogram, _) = Families();
+        var group = new SeriesGroup(["database", "type", "status"], counter, histogram);
+        var first = new Series[4][];
+        Parallel.For(0, 4, t =>
+        {
+            var mine = new Series[1000];
+            for (int i = 0; i < mine.Length; i++)
+            {
+                mine[i] = group.WithLabels("db" + i, "SELECT", "success")[1];
+            }
+
+            first[t] = mine;
+        });
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Same(first[0][i], first[3][i]);
+            Assert.Same(histogram.WithLabels("db" + i, "SELECT"), first[1][i]);
+        }
+
+        Assert.Equal(1000, counter.Count);
+    }
+}
