@@ -24,12 +24,13 @@ internal static class LoadtestCommand
         var duration = new Option<string>("--duration", "-d") { Description = "How long: 30s, 2m, 500ms.", DefaultValueFactory = _ => "30s" };
         var mix = new Option<string>("--mix") { Description = "Query mix for --dsn.", DefaultValueFactory = _ => "select=80,insert=15,update=5" };
         var batch = new Option<int>("--batch") { Description = "Events per HTTP request for --target.", DefaultValueFactory = _ => 1000 };
+        var perEvent = new Option<bool>("--per-event") { Description = "With --synthetic: one Record call per event instead of RecordAll per 256 events." };
         var port = new Option<int?>("--port", "-p") { Description = "Serve the harness's own /metrics on 127.0.0.1:PORT (--dsn, --synthetic)." };
         var maxErrorRate = new Option<double>("--max-error-rate") { Description = "Fail (exit 1) above this error rate (0-1).", DefaultValueFactory = _ => 0.05 };
         Option<string?> config = CliOptions.Config();
         var command = new Command("loadtest", "Generate load against PostgreSQL, the pipeline, or a running exporter.")
         {
-            dsn, synthetic, target, udp, concurrency, rate, duration, mix, batch, port, maxErrorRate, config,
+            dsn, synthetic, target, udp, concurrency, rate, duration, mix, batch, perEvent, port, maxErrorRate, config,
         };
         command.SetAction((result, _) => RunAsync(result.GetValue(dsn), result.GetValue(synthetic), result.GetValue(target), result.GetValue(udp),
             () => new LoadOptions
@@ -40,6 +41,7 @@ internal static class LoadtestCommand
                 Batch = result.GetValue(batch) is var b and >= 1 and <= 100_000 ? b : throw new FormatException("--batch must be 1-100000"),
                 Mix = LoadOptions.ParseMix(result.GetValue(mix)!),
                 Port = result.GetValue(port),
+                PerEvent = result.GetValue(perEvent),
                 ConfigPath = result.GetValue(config),
                 MaxErrorRate = result.GetValue(maxErrorRate) is var m and >= 0 and <= 1 ? m : throw new FormatException("--max-error-rate must be 0-1"),
             }));

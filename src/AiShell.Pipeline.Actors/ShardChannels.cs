@@ -118,9 +118,9 @@ public sealed class ShardChannels : ISampleSink
     {
         ArgumentNullException.ThrowIfNull(batches);
         long total = 0;
-        foreach (SampleBatch batch in batches)
+        for (int i = 0; i < batches.Count; i++) // by index: foreach over the interface boxes an enumerator
         {
-            total += batch.Count;
+            total += batches[i].Count;
         }
 
         if (!TryAdmit(total))
@@ -128,8 +128,9 @@ public sealed class ShardChannels : ISampleSink
             return false;
         }
 
-        foreach (SampleBatch batch in batches)
+        for (int i = 0; i < batches.Count; i++)
         {
+            SampleBatch batch = batches[i];
             if (!_channels[batch.Shard].Writer.TryWrite(batch))
             {
                 // Only after Complete(): the pipeline is stopping and this batch will not be folded.

@@ -12,10 +12,12 @@ namespace AiShell.Pipeline.Ingest;
 public sealed class EventRecorder : IDisposable
 {
     /// <summary>
-    /// Samples per hand-over. With builders sized <see cref="SampleBatchBuilder.SmallArray"/> per shard,
-    /// a batch's array never grows onto the large-object heap (LOH churn cost 60% of throughput).
+    /// Samples per hand-over. Small enough that a stripe's arrays stay in the core's L2 cache while
+    /// they are filled and folded (2,000-sample batches measured slower: every write missed), large
+    /// enough that the channel and wake-up cost per batch is noise; and a batch's array never grows
+    /// onto the large-object heap (LOH churn once cost 60% of throughput).
     /// </summary>
-    public const int FlushThreshold = SampleBatchBuilder.SmallArray - 64;
+    public const int FlushThreshold = 512;
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly EventIngestor _ingestor;
@@ -30,7 +32,7 @@ public sealed class EventRecorder : IDisposable
         _stripes = new Stripe[Math.Max(2, Environment.ProcessorCount * 2)];
         for (int i = 0; i < _stripes.Length; i++)
         {
-            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, SampleBatchBuilder.SmallArray));
+            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold + 32));
         }
 
         _timer = new Timer(static state => ((EventRecorder)state!).FlushAll(), this, FlushInterval, FlushInterval);
@@ -46,18 +48,54 @@ public sealed class EventRecorder : IDisposable
             return error;
         }
 
-        Stripe stripe = _stripes[(uint)Environment.CurrentManagedThreadId % (uint)_stripes.Length];
+        Stripe stripe = CurrentStripe();
         lock (stripe.Gate)
         {
-            _ingestor.Schema.Fold(e, stripe.Builder);
-            stripe.Events++;
-            if (stripe.Builder.Count >= FlushThreshold)
-            {
-                Flush(stripe);
-            }
+            FoldLocked(stripe, e);
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Records many events under one stripe lock (the lock was a sixth of the per-event cost).
+    /// Invalid events are skipped and counted as rejected ("invalid"); returns how many were accepted.
+    /// The span's events may be normalised in place.
+    /// </summary>
+    public int RecordAll(Span<IngestEvent> events)
+    {
+        int accepted = 0;
+        Stripe stripe = CurrentStripe();
+        lock (stripe.Gate)
+        {
+            foreach (ref IngestEvent e in events)
+            {
+                if (_ingestor.Schema.Validate(ref e) is null)
+                {
+                    FoldLocked(stripe, e);
+                    accepted++;
+                }
+            }
+        }
+
+        if (accepted < events.Length)
+        {
+            _ingestor.Rejected(IngestSources.InProcess, "invalid", events.Length - accepted);
+        }
+
+        return accepted;
+    }
+
+    private Stripe CurrentStripe() => _stripes[(uint)Environment.CurrentManagedThreadId % (uint)_stripes.Length];
+
+    private void FoldLocked(Stripe stripe, in IngestEvent e)
+    {
+        _ingestor.Schema.Fold(e, stripe.Builder);
+        stripe.Events++;
+        if (stripe.Builder.Count >= FlushThreshold)
+        {
+            Flush(stripe);
+        }
     }
 
     public string? Query(string database, string type, string status, double seconds, string? error = null, string? traceId = null) =>
@@ -98,7 +136,8 @@ public sealed class EventRecorder : IDisposable
 
     private void Flush(Stripe stripe)
     {
-        List<SampleBatch> batches = stripe.Builder.Build();
+        List<SampleBatch> batches = stripe.Batches;
+        stripe.Builder.BuildInto(batches);
         int events = stripe.Events;
         stripe.Events = 0;
         var spin = new SpinWait();
@@ -106,6 +145,8 @@ public sealed class EventRecorder : IDisposable
         {
             spin.SpinOnce(sleep1Threshold: 10); // full: wait for the aggregators, keep the events
         }
+
+        batches.Clear(); // the channels hold the batches now; the list is only the hand-over
     }
 
     public void Dispose()
@@ -121,6 +162,7 @@ public sealed class EventRecorder : IDisposable
     {
         public readonly Lock Gate = new();
         public readonly SampleBatchBuilder Builder = builder;
+        public readonly List<SampleBatch> Batches = []; // reused for every hand-over
         public int Events;
     }
 }

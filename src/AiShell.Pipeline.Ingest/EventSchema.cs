@@ -19,6 +19,7 @@ public sealed class EventSchema
     private readonly MetricFamily _queryTotal, _queryDuration, _querySummary, _slowQueries, _queryErrors;
     private readonly MetricFamily _connectionsActive, _poolSize, _connectionWait, _connectionErrors;
     private readonly MetricFamily _requests, _requestDuration, _requestSize, _activeUsers, _featureUsage;
+    private readonly SeriesGroup _queryGroup; // counter, histogram and summary: one lookup per query event
     private readonly Dictionary<string, (CustomEventMetric Spec, MetricFamily Family)> _custom = new(StringComparer.Ordinal);
     private readonly double[] _thresholds;
     private readonly string[] _thresholdLabels;
@@ -39,6 +40,7 @@ public sealed class EventSchema
         _querySummary = registry.Register(MetricCatalog.QueryDurationSummary);
         _slowQueries = registry.Register(MetricCatalog.SlowQueryTotal);
         _queryErrors = registry.Register(MetricCatalog.QueryErrorsTotal);
+        _queryGroup = new SeriesGroup(["database", "type", "status"], _queryTotal, _queryDuration, _querySummary);
         _connectionsActive = registry.Register(MetricCatalog.ConnectionsActive);
         _poolSize = registry.Register(MetricCatalog.ConnectionsPoolSize);
         _connectionWait = registry.Register(MetricCatalog.ConnectionWaitSeconds);
@@ -71,8 +73,11 @@ public sealed class EventSchema
                 }
 
                 e.Type = NormaliseType(e.Type);
-                e.Status = string.IsNullOrEmpty(e.Status) ? "success" : e.Status.ToLowerInvariant();
-                if (Array.IndexOf(Statuses, e.Status) < 0)
+                if (NormaliseStatus(e.Status) is { } status)
+                {
+                    e.Status = status;
+                }
+                else
                 {
                     return $"status '{e.Status}' is not one of {string.Join(", ", Statuses)}";
                 }
@@ -142,10 +147,11 @@ public sealed class EventSchema
         {
             case EventKind.Query:
                 _querySources.MarkEventFed(e.Database!);
-                batch.Increment(_queryTotal.WithLabels(e.Database!, e.Type!, e.Status!), 1);
-                Series duration = _queryDuration.WithLabels(e.Database!, e.Type!);
+                ReadOnlySpan<Series> query = _queryGroup.WithLabels(e.Database!, e.Type!, e.Status!);
+                Series duration = query[1];
+                batch.Increment(query[0], 1);
                 batch.Observe(duration, e.Duration);
-                batch.Observe(_querySummary.WithLabels(e.Database!), e.Duration);
+                batch.Observe(query[2], e.Duration);
                 if (e.TraceId is { } traceId)
                 {
                     duration.SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));
@@ -274,13 +280,34 @@ public sealed class EventSchema
     private static string? NonNegative(double? value, string field) =>
         value is { } v && (!double.IsFinite(v) || v < 0) ? $"{field} must be a non-negative number" : null;
 
-    private static string NormaliseType(string? type) => type?.ToUpperInvariant() switch
+    /// <summary>
+    /// The canonical (interned) label value: an exact match costs a few compares, and only other
+    /// spellings pay for case conversion. Canonical instances also make the series lookup's string
+    /// comparisons reference checks.
+    /// </summary>
+    private static string NormaliseType(string? type) => CanonicalType(type) ?? CanonicalType(type?.ToUpperInvariant()) ?? "OTHER";
+
+    private static string? CanonicalType(string? type) => type switch
     {
         "SELECT" => "SELECT",
         "INSERT" => "INSERT",
         "UPDATE" => "UPDATE",
         "DELETE" => "DELETE",
-        _ => "OTHER",
+        "OTHER" => "OTHER",
+        _ => null,
+    };
+
+    /// <summary>Missing means success; otherwise one of <see cref="Statuses"/> in any case, or null.</summary>
+    private static string? NormaliseStatus(string? status) =>
+        string.IsNullOrEmpty(status) ? "success" : CanonicalStatus(status) ?? CanonicalStatus(status.ToLowerInvariant());
+
+    private static string? CanonicalStatus(string status) => status switch
+    {
+        "success" => "success",
+        "error" => "error",
+        "timeout" => "timeout",
+        "cancelled" => "cancelled",
+        _ => null,
     };
 
     /// <summary>A SQLSTATE (five of [0-9A-Z]) is kept; anything else is 'other', so the label stays bounded.</summary>

@@ -91,13 +91,33 @@ public sealed class Series
         _written = true;
     }
 
-    /// <summary>Single-writer observation into a histogram.</summary>
+    /// <summary>Single-writer observation into a histogram or summary.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Observe(double value)
     {
+        long now = NoTimestamp;
+        Observe(value, ref now);
+    }
+
+    /// <summary>No clock read yet: the value <see cref="Observe(double, ref long)"/> starts from.</summary>
+    internal const long NoTimestamp = long.MinValue;
+
+    /// <summary>
+    /// Single-writer observation that shares one clock read across a batch: a summary reads the
+    /// clock into <paramref name="now"/> when it is still <see cref="NoTimestamp"/> (a clock read per
+    /// observation was a tenth of the whole pipeline's time).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Observe(double value, ref long now)
+    {
         if (_window is not null)
         {
-            ObserveSummary(value);
+            if (now == NoTimestamp)
+            {
+                now = Family.Time.GetTimestamp();
+            }
+
+            ObserveSummary(value, now);
             return;
         }
 
@@ -108,9 +128,9 @@ public sealed class Series
         _written = true;
     }
 
-    private void ObserveSummary(double value)
+    private void ObserveSummary(double value, long now)
     {
-        _window!.Record(value, 1, Family.Time.GetTimestamp());
+        _window!.Record(value, 1, now);
         Volatile.Write(ref _summaryCount, _summaryCount + 1);
         Volatile.Write(ref _sum, _sum + value);
         _written = true;
@@ -123,13 +143,13 @@ public sealed class Series
     public long SummaryCount => Volatile.Read(ref _summaryCount);
 
     /// <summary>
-    /// Single-writer: <paramref name="count"/> observations that all land in <paramref name="value"/>'s
-    /// bucket and add <paramref name="sum"/> (a per-interval mean from cumulative statistics).
+    /// Single-writer: <paramref name="count"/> observations totalling <paramref name="sum"/>, all put
+    /// in the bucket of their mean (a per-interval mean from cumulative statistics).
     /// </summary>
-    public void ObserveMany(double value, long count, double sum)
+    public void ObserveMany(long count, double sum)
     {
         long[] buckets = _buckets!;
-        int i = BucketIndex(value);
+        int i = BucketIndex(sum / count);
         Volatile.Write(ref buckets[i], buckets[i] + count);
         Volatile.Write(ref _sum, _sum + sum);
         _written = true;

@@ -159,4 +159,27 @@ public sealed class EventIngestorTests
         Assert.Contains("not declared", recorder.Custom("undeclared", [], 1), StringComparison.Ordinal);
         Assert.Equal(2, h.Value("pipeline_events_rejected_total", "inprocess", "invalid"));
     }
+
+    [Fact]
+    public void RecordAll_FoldsTheValidEvents_CountsTheInvalidOnes_AndNormalisesInPlace()
+    {
+        var h = new IngestHarness();
+        using var recorder = new EventRecorder(h.Ingestor);
+        IngestEvent[] events =
+        [
+            IngestEvent.Query("app", "select", "SUCCESS", 0.01),
+            IngestEvent.Query("", "SELECT", "success", 0.01),
+            IngestEvent.Query("app", "INSERT", "error", 0.2, "23505"),
+            IngestEvent.Query("app", "SELECT", "nonsense", 0.01),
+        ];
+        Assert.Equal(2, recorder.RecordAll(events));
+        recorder.FlushAll();
+        h.Drain();
+        Assert.Equal("SELECT", events[0].Type);
+        Assert.Equal("success", events[0].Status);
+        Assert.Equal(1, h.Value("query_total", "app", "SELECT", "success"));
+        Assert.Equal(1, h.Value("query_total", "app", "INSERT", "error"));
+        Assert.Equal(2, h.Value("pipeline_events_rejected_total", "inprocess", "invalid"));
+        Assert.Equal(2, h.Value("pipeline_events_received_total", "inprocess"));
+    }
 }

@@ -54,7 +54,7 @@ public sealed class PipelineIngestTests
 public sealed class RecorderAllocationTests
 {
     [Fact]
-    public void RecordingAQueryEvent_AllocatesAlmostNothing_OnlyTheBatchHandOverEvery4096Samples()
+    public void RecordingAQueryEvent_AllocatesAlmostNothing_OnlyTheBatchObjectsOfEachHandOver()
     {
         var h = new IngestHarness();
         using var recorder = new EventRecorder(h.Ingestor);

@@ -4,6 +4,37 @@ namespace AiShell.Pipeline.Metrics.Tests;
 
 public sealed class SampleBatchTests
 {
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(16)]
+    [InlineData(31)]
+    public void EverySample_GoesToTheShardOfItsOrdinalModuloTheShardCount(int shards)
+    {
+        var registry = new MetricRegistry();
+        MetricFamily gauge = registry.Register(MetricDescriptor.Gauge("g", "g", "i"));
+        var builder = new SampleBatchBuilder("test", shards);
+        for (int i = 0; i < 5000; i++)
+        {
+            builder.Set(gauge.WithLabels(i.ToString(System.Globalization.CultureInfo.InvariantCulture)), i);
+        }
+
+        int seen = 0;
+        foreach (SampleBatch batch in builder.Build())
+        {
+            foreach (Sample sample in batch.Items)
+            {
+                Assert.Equal(sample.Series.Ordinal % shards, batch.Shard);
+                seen++;
+            }
+
+            batch.Release();
+        }
+
+        Assert.Equal(5000, seen);
+    }
+
     [Fact]
     public void Builder_SplitsSamplesByOwningShard_AndFoldAppliesEachOperation()
     {

@@ -32,6 +32,8 @@ internal static class InProcessLoad
         const int Chunk = 256;
         var databases = new[] { "app" + seed, "shared" };
         var pacer = new RatePacer(options.Rate / options.Concurrency);
+        var events = new IngestEvent[Chunk];
+        bool perEvent = options.PerEvent;
         long i = 0;
         while (!stop.IsCancellationRequested)
         {
@@ -39,7 +41,19 @@ internal static class InProcessLoad
             long started = Stopwatch.GetTimestamp();
             for (int k = 0; k < Chunk; k++, i++)
             {
-                recorder.Query(databases[i & 1], Types[i & 3], (i & 63) == 0 ? "error" : "success", (i & 1023) * 0.0005, (i & 63) == 0 ? "40001" : null);
+                events[k] = IngestEvent.Query(databases[i & 1], Types[i & 3], (i & 63) == 0 ? "error" : "success", (i & 1023) * 0.0005, (i & 63) == 0 ? "40001" : null);
+            }
+
+            if (perEvent)
+            {
+                foreach (IngestEvent e in events)
+                {
+                    recorder.Record(e);
+                }
+            }
+            else
+            {
+                recorder.RecordAll(events);
             }
 
             worker.Done(Chunk, Stopwatch.GetElapsedTime(started).TotalSeconds / Chunk);

@@ -9,6 +9,9 @@ internal sealed record LoadOptions
     public int Batch { get; init; } = 1000;
     public IReadOnlyList<(string Op, int Weight)> Mix { get; init; } = [("select", 80), ("insert", 15), ("update", 5)];
     public int? Port { get; init; }
+
+    /// <summary>--synthetic: <c>EventRecorder.Record</c> per event rather than <c>RecordAll</c> per chunk.</summary>
+    public bool PerEvent { get; init; }
     public string? ConfigPath { get; init; }
     public double MaxErrorRate { get; init; } = 0.05;
 

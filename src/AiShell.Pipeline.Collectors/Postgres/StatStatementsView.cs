@@ -122,7 +122,7 @@ internal sealed class StatStatementsView(IReadOnlyList<double> thresholds, Query
 
         double mean = dSeconds / dCalls;
         batch.Increment(_totals[type], dCalls);
-        batch.ObserveMany(_durations[type], mean, dCalls, dSeconds);
+        batch.ObserveMany(_durations[type], dCalls, dSeconds);
         for (int i = 0; i < _slow.Length; i++)
         {
             if (mean > thresholds[i])

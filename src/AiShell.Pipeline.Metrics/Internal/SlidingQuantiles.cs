@@ -2,8 +2,10 @@ namespace AiShell.Pipeline.Metrics.Internal;
 
 /// <summary>
 /// Quantiles over a sliding time window for a summary series: the window is split into
-/// <see cref="Slots"/> sub-windows, each a log-bucketed count (8 buckets per power of two from
-/// 1 µs, so an estimate is within ~4.5% of the true value). Observations go to the current slot;
+/// <see cref="Slots"/> sub-windows, each a log-linear bucketed count: per power of two from 2^-20 s
+/// (about 1 µs) up to 2^22 s, 16 equal-width sub-buckets, so an estimate (a bucket's middle) is
+/// within 1/32 (3.1%) of the true value. The bucket of a value is read straight from the bits of the
+/// double (exponent and top four mantissa bits): no logarithm on the fold path. Observations go to the current slot;
 /// a quantile merges the slots younger than the window. One writer (the shard's aggregator); a
 /// scrape reads while it writes and may see a slot mid-rotation, which moves an estimate by at
 /// most that slot's share.
@@ -11,9 +13,12 @@ namespace AiShell.Pipeline.Metrics.Internal;
 internal sealed class SlidingQuantiles
 {
     public const int Slots = 6;
-    private const int PerOctave = 8;
-    private const int Buckets = PerOctave * 42;
-    private const double Min = 1e-6;
+    private const int MantissaBits = 4;
+    private const int PerOctave = 1 << MantissaBits;
+    private const int Octaves = 42;
+    private const int Buckets = PerOctave * Octaves;
+    private const int MinExponent = -20; // 2^-20 s ≈ 0.95 µs; anything smaller shares bucket 0
+    private static readonly double MinValue = Math.ScaleB(1.0, MinExponent);
 
     private readonly long[][] _counts = new long[Slots][];
     private readonly long[] _starts = new long[Slots];
@@ -84,13 +89,33 @@ internal sealed class SlidingQuantiles
             seen += merged[i];
             if (seen >= rank)
             {
-                return i == 0 ? Min : Min * Math.Pow(2, (i + 0.5) / PerOctave); // geometric middle of the bucket
+                return Middle(i);
             }
         }
 
         return double.NaN;
     }
 
-    private static int Index(double value) =>
-        !(value > Min) ? 0 : Math.Min(Buckets - 1, (int)(Math.Log2(value / Min) * PerOctave));
+    private static int Index(double value)
+    {
+        // Positive normal doubles order like their bits: (unbiased exponent - MinExponent) octaves
+        // plus the top mantissa bits. NaN, zero, negatives and tiny values go to bucket 0.
+        if (!(value >= MinValue))
+        {
+            return 0;
+        }
+
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        int octave = (int)(bits >> 52) - 1023 - MinExponent;
+        int sub = (int)(bits >> (52 - MantissaBits)) & (PerOctave - 1);
+        return Math.Min(Buckets - 1, (octave * PerOctave) + sub);
+    }
+
+    /// <summary>The middle of bucket <paramref name="index"/> (its lower bound plus half its width).</summary>
+    internal static double Middle(int index)
+    {
+        int octave = index / PerOctave;
+        int sub = index % PerOctave;
+        return Math.ScaleB(1.0 + ((sub + 0.5) / PerOctave), octave + MinExponent);
+    }
 }

@@ -10,10 +10,47 @@ namespace AiShell.Pipeline.Metrics.Pipeline;
 /// </summary>
 public sealed class QuerySources
 {
+    private const int Recent = 4;
+
+    [ThreadStatic]
+    private static QuerySources? t_owner;
+
+    [ThreadStatic]
+    private static string?[]? t_recent; // databases this thread marked lately, for t_owner
+
+    [ThreadStatic]
+    private static int t_next;
+
     private readonly ConcurrentDictionary<string, byte> _eventFed = new(StringComparer.Ordinal);
 
-    /// <summary>Called by the event pipeline when it folds a query event for the database.</summary>
-    public void MarkEventFed(string database) => _eventFed.TryAdd(database, 0);
+    /// <summary>
+    /// Called by the event pipeline for every query event it folds. A thread remembers the last few
+    /// databases it marked and skips the dictionary for them: hashing the name cost more than the
+    /// rest of the fold.
+    /// </summary>
+    public void MarkEventFed(string database)
+    {
+        string?[] recent = t_recent ??= new string?[Recent];
+        if (ReferenceEquals(t_owner, this))
+        {
+            foreach (string? seen in recent)
+            {
+                if (string.Equals(seen, database, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+        }
+        else
+        {
+            Array.Clear(recent);
+            t_owner = this;
+        }
+
+        _eventFed.TryAdd(database, 0);
+        recent[t_next] = database;
+        t_next = (t_next + 1) % Recent;
+    }
 
     public bool IsEventFed(string database) => _eventFed.ContainsKey(database);
 }

@@ -34,12 +34,13 @@ public sealed class SampleBatch
 
     public ReadOnlySpan<Sample> Items => new(_items, 0, Count);
 
-    /// <summary>Folds every sample into its series.</summary>
+    /// <summary>Folds every sample into its series; summaries share one clock read per batch.</summary>
     public void Fold()
     {
+        long now = Series.NoTimestamp;
         foreach (ref readonly Sample sample in Items)
         {
-            sample.Fold();
+            sample.Fold(ref now);
         }
     }
 
