@@ -18,6 +18,11 @@ internal static class AkkaSettings
           actor {
             # Aggregators drain many batches per message; a higher throughput keeps them on their thread.
             default-dispatcher.throughput = 64
+            # Nothing is serialized (one process, no remoting, serialize-messages off). Akka's
+            # default serializers would pull Newtonsoft.Json into the native binary: both names are
+            # bound to serializers that refuse (LocalOnlySerializer).
+            serializers.json = "AiShell.Pipeline.Actors.LocalOnlyObjectSerializer, AiShell.Pipeline.Actors"
+            serializers.bytes = "AiShell.Pipeline.Actors.LocalOnlyBytesSerializer, AiShell.Pipeline.Actors"
           }
           # One dedicated thread per aggregator: folding never waits for the thread pool.
           aggregator-dispatcher {
