@@ -25,7 +25,13 @@ public static class DogStatsdParser
     public const string ReasonBadType = "bad_type";
 
     /// <summary>Parses one line; returns null and the event, or the drop reason.</summary>
-    public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e)
+    public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e) => TryParse(line, prefix, null, out e);
+
+    /// <summary>
+    /// Parses one line, taking tag values from <paramref name="pool"/> when given (the UDP loop's:
+    /// repeated values cost no allocation and come out as the same instances).
+    /// </summary>
+    internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, out IngestEvent e)
     {
         e = default;
         int colon = line.IndexOf(':');
@@ -45,7 +51,7 @@ public static class DogStatsdParser
         int next = rest.IndexOf('|');
         ReadOnlySpan<char> type = next < 0 ? rest : rest[..next];
         double rate = 1;
-        List<KeyValuePair<string, string>>? tags = null;
+        ReadOnlySpan<char> tags = default;
         while (next >= 0)
         {
             rest = rest[(next + 1)..];
@@ -60,7 +66,7 @@ public static class DogStatsdParser
             }
             else if (part.StartsWith('#'))
             {
-                tags = ParseTags(part[1..]);
+                tags = part[1..];
             }
         }
 
@@ -71,34 +77,34 @@ public static class DogStatsdParser
             return ReasonUnknownMetric;
         }
 
-        string metric = name[(prefix.Length + 1)..].ToString();
+        ReadOnlySpan<char> metric = name[(prefix.Length + 1)..];
         switch (metric)
         {
             case "query" when timer:
-                e = new IngestEvent { Kind = EventKind.Query, Duration = seconds, Database = Tag(tags, "database"), Type = Tag(tags, "type"),
-                    Status = Tag(tags, "status"), Error = Tag(tags, "error"), TraceId = Tag(tags, "trace_id") };
+                e = new IngestEvent { Kind = EventKind.Query, Duration = seconds, Database = Tag(tags, "database", pool), Type = Tag(tags, "type", pool),
+                    Status = Tag(tags, "status", pool), Error = Tag(tags, "error", pool), TraceId = Tag(tags, "trace_id", null) };
                 return null;
             case "request" when timer:
-                e = new IngestEvent { Kind = EventKind.Request, Duration = seconds, Method = Tag(tags, "method"), Endpoint = Tag(tags, "endpoint"),
-                    HttpStatus = int.TryParse(Tag(tags, "status"), NumberStyles.None, CultureInfo.InvariantCulture, out int status) ? status : 0 };
+                e = new IngestEvent { Kind = EventKind.Request, Duration = seconds, Method = Tag(tags, "method", pool), Endpoint = Tag(tags, "endpoint", pool),
+                    HttpStatus = int.TryParse(TagSpan(tags, "status"), NumberStyles.None, CultureInfo.InvariantCulture, out int status) ? status : 0 };
                 return null;
             case "connection.active" when type is "g":
-                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database"), Active = value };
+                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), Active = value };
                 return null;
             case "connection.pool_size" when type is "g":
-                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database"), PoolSize = value };
+                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), PoolSize = value };
                 return null;
             case "connection.wait" when timer:
-                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database"), Wait = seconds };
+                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), Wait = seconds };
                 return null;
             case "connection_error" when type is "c":
-                e = new IngestEvent { Kind = EventKind.ConnectionError, Database = Tag(tags, "database"), Error = Tag(tags, "error"), Value = value / rate };
+                e = new IngestEvent { Kind = EventKind.ConnectionError, Database = Tag(tags, "database", pool), Error = Tag(tags, "error", pool), Value = value / rate };
                 return null;
             case "feature" when type is "c":
-                e = new IngestEvent { Kind = EventKind.Feature, Feature = Tag(tags, "feature"), Value = value / rate };
+                e = new IngestEvent { Kind = EventKind.Feature, Feature = Tag(tags, "feature", pool), Value = value / rate };
                 return null;
             case "users" when type is "g":
-                e = new IngestEvent { Kind = EventKind.Users, Role = Tag(tags, "role"), Active = value };
+                e = new IngestEvent { Kind = EventKind.Users, Role = Tag(tags, "role", pool), Active = value };
                 return null;
             case "query" or "request" or "connection.active" or "connection.pool_size" or "connection.wait"
                 or "connection_error" or "feature" or "users":
@@ -107,7 +113,7 @@ public static class DogStatsdParser
 
         if (metric.StartsWith("custom.", StringComparison.Ordinal) && type is "c" or "g" or "h" or "d" or "ms")
         {
-            e = new IngestEvent { Kind = EventKind.Custom, Name = metric["custom.".Length..], Labels = tags ?? [],
+            e = new IngestEvent { Kind = EventKind.Custom, Name = metric["custom.".Length..].ToString(), Labels = ParseTags(tags),
                 Value = type is "c" ? value / rate : type is "ms" ? seconds : value };
             return null;
         }
@@ -131,39 +137,73 @@ public static class DogStatsdParser
         return tags;
     }
 
-    private static string? Tag(List<KeyValuePair<string, string>>? tags, string name)
+    /// <summary>The value of the first tag named <paramref name="name"/>, or null.</summary>
+    private static string? Tag(ReadOnlySpan<char> tags, string name, StringPool? pool)
     {
-        if (tags is null)
+        if (!TryFindTag(tags, name, out ReadOnlySpan<char> value))
         {
             return null;
         }
 
-        foreach ((string key, string value) in tags)
+        return pool is null ? value.ToString() : pool.Get(value);
+    }
+
+    private static ReadOnlySpan<char> TagSpan(ReadOnlySpan<char> tags, string name) =>
+        TryFindTag(tags, name, out ReadOnlySpan<char> value) ? value : default;
+
+    private static bool TryFindTag(ReadOnlySpan<char> tags, string name, out ReadOnlySpan<char> value)
+    {
+        foreach (Range range in tags.Split(','))
         {
-            if (key == name)
+            ReadOnlySpan<char> tag = tags[range];
+            if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
             {
-                return value;
+                value = tag[(name.Length + 1)..];
+                return true;
             }
         }
 
-        return null;
+        value = default;
+        return false;
     }
 
     /// <summary>Splits a datagram into lines (statsd clients pack several per packet).</summary>
     public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<string> lines)
     {
         ArgumentNullException.ThrowIfNull(lines);
+        var ranges = new List<Range>();
+        int count = SplitLines(packet, scratch, ranges);
+        foreach (Range range in ranges)
+        {
+            lines.Add(scratch[..count][range].ToString());
+        }
+
+        return lines.Count;
+    }
+
+    /// <summary>
+    /// Decodes a datagram into <paramref name="scratch"/> and lists its non-empty lines as ranges of
+    /// it (no string per line); returns how many characters were decoded.
+    /// </summary>
+    public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<Range> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
         int count = Encoding.UTF8.GetChars(packet, scratch);
         ReadOnlySpan<char> text = scratch[..count];
         foreach (Range range in text.Split('\n'))
         {
-            ReadOnlySpan<char> line = text[range].TrimEnd('\r');
-            if (!line.IsEmpty)
+            (int offset, int length) = range.GetOffsetAndLength(count);
+            while (length > 0 && text[offset + length - 1] == '\r')
             {
-                lines.Add(line.ToString());
+                length--;
+            }
+
+            if (length > 0)
+            {
+                lines.Add(new Range(offset, offset + length));
             }
         }
 
-        return lines.Count;
+        return count;
     }
 }

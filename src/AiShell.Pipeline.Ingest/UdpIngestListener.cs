@@ -5,19 +5,23 @@ using AiShell.Pipeline.Metrics.Pipeline;
 namespace AiShell.Pipeline.Ingest;
 
 /// <summary>
-/// DogStatsD over UDP. One receive loop folds datagrams into a builder and hands it over when it
-/// holds enough samples or no more datagrams are waiting. When the pipeline is full the batch is
-/// dropped and counted (UDP has no way to push back). Malformed lines are dropped and counted by
-/// reason. The loop never dies on a bad packet.
+/// DogStatsD over UDP. One dedicated thread receives datagrams (blocking receives: an async receive
+/// per datagram cost more than parsing it) and folds their lines into a builder, handed over every
+/// <see cref="FlushSamples"/> samples and whenever the socket has been quiet for
+/// <see cref="QuietFlush"/>. When the pipeline is full the batch is dropped and counted (UDP has no
+/// way to push back). Malformed lines are dropped and counted by reason. The loop never dies on a
+/// bad packet; on dispose it hands over what it holds before it exits.
 /// </summary>
 public sealed class UdpIngestListener : IAsyncDisposable
 {
-    private const int FlushSamples = SampleBatchBuilder.SmallArray - 64;
+    private const int FlushSamples = 512;
+    private static readonly TimeSpan QuietFlush = TimeSpan.FromMilliseconds(20);
     private readonly EventIngestor _ingestor;
     private readonly Socket _socket;
     private readonly string _prefix;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopping;
+    private Thread? _thread;
 
     public UdpIngestListener(EventIngestor ingestor, IPAddress address, int port, string prefix = "aishell")
     {
@@ -26,31 +30,57 @@ public sealed class UdpIngestListener : IAsyncDisposable
         _prefix = prefix;
         _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.ReceiveBufferSize = 8 * 1024 * 1024;
+        _socket.ReceiveTimeout = (int)QuietFlush.TotalMilliseconds;
         _socket.Bind(new IPEndPoint(address, port));
     }
 
     public int Port => ((IPEndPoint)_socket.LocalEndPoint!).Port;
 
-    public void Start() => _loop = Task.Run(ReceiveLoopAsync);
+    public void Start()
+    {
+        _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "aishell.udp" };
+        _thread.Start();
+    }
 
-    private async Task ReceiveLoopAsync()
+    private void ReceiveLoop()
     {
         byte[] buffer = new byte[65536];
         char[] scratch = new char[65536];
-        var lines = new List<string>();
-        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.SmallArray);
+        var lines = new List<Range>();
+        var pool = new StringPool();
+        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, FlushSamples + 64);
         int events = 0;
-        EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        while (!_stop.IsCancellationRequested)
+        EndPoint from = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        try
         {
-            try
+            // Once stopping, what the kernel already holds is still read and handed over.
+            while (!_stopping || _socket.Available > 0)
             {
-                SocketReceiveFromResult received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token);
-                lines.Clear();
-                DogStatsdParser.SplitLines(buffer.AsSpan(0, received.ReceivedBytes), scratch, lines);
-                foreach (string line in lines)
+                int received;
+                try
                 {
-                    string? reason = DogStatsdParser.TryParse(line, _prefix, out IngestEvent e) ?? Validate(ref e);
+                    received = _socket.ReceiveFrom(buffer, SocketFlags.None, ref from);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                {
+                    HandOver(builder, ref events); // quiet: deliver what is pending
+                    continue;
+                }
+                catch (SocketException) when (!_stopping)
+                {
+                    continue; // an ICMP error from a previous send or a transient failure: keep receiving
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException && _stopping)
+                {
+                    break;
+                }
+
+                lines.Clear();
+                int chars = DogStatsdParser.SplitLines(buffer.AsSpan(0, received), scratch, lines);
+                ReadOnlySpan<char> text = scratch.AsSpan(0, chars);
+                foreach (Range line in lines)
+                {
+                    string? reason = DogStatsdParser.TryParse(text[line], _prefix, pool, out IngestEvent e) ?? Validate(ref e);
                     if (reason is not null)
                     {
                         _ingestor.Rejected(IngestSources.Udp, reason);
@@ -61,43 +91,42 @@ public sealed class UdpIngestListener : IAsyncDisposable
                     events++;
                 }
 
-                if (events > 0 && (builder.Count >= FlushSamples || _socket.Available == 0))
+                if (builder.Count >= FlushSamples)
                 {
-                    if (!_ingestor.TryHandOver(builder, events, IngestSources.Udp))
-                    {
-                        _ingestor.Dropped(IngestSources.Udp, events);
-                    }
-
-                    events = 0;
+                    HandOver(builder, ref events);
                 }
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (SocketException)
-            {
-                // An ICMP error from a previous send or a transient failure: keep receiving.
-            }
-        }
 
+            HandOver(builder, ref events);
+            _stopped.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            _stopped.TrySetException(ex);
+        }
+    }
+
+    private void HandOver(SampleBatchBuilder builder, ref int events)
+    {
         if (events > 0 && !_ingestor.TryHandOver(builder, events, IngestSources.Udp))
         {
             _ingestor.Dropped(IngestSources.Udp, events);
         }
+
+        events = 0;
     }
 
     private string? Validate(ref IngestEvent e) => _ingestor.Schema.Validate(ref e) is null ? null : "invalid";
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        if (_loop is not null)
+        _stopping = true;
+        if (_thread is not null)
         {
-            await _loop;
+            // The receive wakes within QuietFlush (its timeout), sees the flag, hands over and exits.
+            await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
         _socket.Dispose();
-        _stop.Dispose();
     }
 }

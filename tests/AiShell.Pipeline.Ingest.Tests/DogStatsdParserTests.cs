@@ -11,6 +11,39 @@ public sealed class DogStatsdParserTests
         Assert.Equal(("app1", "SELECT", "success"), (e.Database, e.Type, e.Status));
     }
 
+    [Fact]
+    public void WithAPool_RepeatedTagValuesAreTheSameString_AndThePoolStaysBounded()
+    {
+        var pool = new StringPool();
+        Assert.Null(DogStatsdParser.TryParse("aishell.query:1|ms|#database:app1,type:SELECT,status:success", "aishell", pool, out IngestEvent first));
+        Assert.Null(DogStatsdParser.TryParse("aishell.query:2|ms|#status:success,database:app1", "aishell", pool, out IngestEvent second));
+        Assert.Same(first.Database, second.Database);
+        Assert.Same(first.Status, second.Status);
+        Assert.Null(second.Type);
+
+        for (int i = 0; i < StringPool.Capacity + 100; i++)
+        {
+            Assert.Equal("db" + i, pool.Get("db" + i));
+        }
+
+        Assert.Equal(StringPool.Capacity, pool.Count);
+        string longValue = new('x', StringPool.MaxLength + 1);
+        Assert.Equal(longValue, pool.Get(longValue));
+        Assert.Equal(StringPool.Capacity, pool.Count);
+    }
+
+    [Fact]
+    public void SplitLines_ListsNonEmptyLines_WithoutCarriageReturns()
+    {
+        byte[] packet = "aishell.feature:1|c|#feature:a\r\n\naishell.users:2|g|#role:x\n"u8.ToArray();
+        var ranges = new List<Range>();
+        char[] scratch = new char[256];
+        int chars = DogStatsdParser.SplitLines(packet, scratch, ranges);
+        Assert.Equal(2, ranges.Count);
+        Assert.Equal("aishell.feature:1|c|#feature:a", scratch.AsSpan(0, chars)[ranges[0]].ToString());
+        Assert.Equal("aishell.users:2|g|#role:x", scratch.AsSpan(0, chars)[ranges[1]].ToString());
+    }
+
     [Theory]
     [InlineData("aishell.request:50|ms|#method:GET,endpoint:/api/query,status:200", EventKind.Request)]
     [InlineData("aishell.connection.active:7|g|#database:app1", EventKind.Connection)]
