@@ -139,6 +139,9 @@ public sealed class Series
     /// <summary>Summary: the q-quantile over the sliding window (NaN when it saw nothing).</summary>
     public double Quantile(double q) => _window!.Quantile(q, Family.Time.GetTimestamp());
 
+    /// <summary>Summary: the quantiles <paramref name="qs"/> (increasing) from one pass over the window.</summary>
+    internal void Quantiles(ReadOnlySpan<double> qs, Span<double> into) => _window!.Quantiles(qs, into, Family.Time.GetTimestamp());
+
     /// <summary>Summary: observations since the series was created.</summary>
     public long SummaryCount => Volatile.Read(ref _summaryCount);
 

@@ -59,6 +59,24 @@ public sealed class SummaryTests
     }
 
     [Fact]
+    public void AReusedSlot_ForgetsWhatItHeld_AndQuantilesFromOnePassMatchOneByOne()
+    {
+        (_, Series s, ManualTime time) = NewSummary();
+        s.Observe(100.0); // lands in the first slot only
+        for (int step = 0; step < 7; step++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10)); // one slot per step: the first slot is reused
+            s.Observe(0.01 * (step + 1));
+        }
+
+        Assert.InRange(s.Quantile(0.99), 0.07 * (1 - (1 / 32.0)), 0.07 * (1 + (1 / 32.0)));
+        double[] qs = [0.5, 0.9, 0.99];
+        double[] together = new double[3];
+        s.Quantiles(qs, together);
+        Assert.Equal([s.Quantile(0.5), s.Quantile(0.9), s.Quantile(0.99)], together);
+    }
+
+    [Fact]
     public void OldObservations_LeaveTheWindow_ButSumAndCountStayCumulative()
     {
         (MetricRegistry registry, Series s, ManualTime time) = NewSummary();

@@ -77,9 +77,12 @@ public static class ExpositionWriter
 
     private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels)
     {
+        Span<double> values = stackalloc double[16];
+        values = quantiles.Length <= values.Length ? values[..quantiles.Length] : new double[quantiles.Length];
+        s.Quantiles(quantiles, values);
         for (int i = 0; i < quantiles.Length; i++)
         {
-            WriteSample(buffer, s.SamplePrefix, labels[i], s.Quantile(quantiles[i]));
+            WriteSample(buffer, s.SamplePrefix, labels[i], values[i]);
         }
 
         WriteSample(buffer, s.SumPrefix!, default, s.Sum);

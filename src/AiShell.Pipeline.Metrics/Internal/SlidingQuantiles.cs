@@ -22,6 +22,8 @@ internal sealed class SlidingQuantiles
 
     private readonly long[][] _counts = new long[Slots][];
     private readonly long[] _starts = new long[Slots];
+    private readonly int[] _low = new int[Slots];  // per slot: lowest bucket written (Buckets when none)
+    private readonly int[] _high = new int[Slots]; // per slot: highest bucket written (-1 when none)
     private readonly long _slotTicks;
     private readonly long _windowTicks;
     private int _current;
@@ -34,6 +36,8 @@ internal sealed class SlidingQuantiles
         {
             _counts[i] = new long[Buckets];
             _starts[i] = long.MinValue;
+            _low[i] = Buckets;
+            _high[i] = -1;
         }
 
         _starts[0] = now;
@@ -43,57 +47,114 @@ internal sealed class SlidingQuantiles
     {
         if (now - Volatile.Read(ref _starts[_current]) >= _slotTicks)
         {
-            int next = (_current + 1) % Slots;
-            Volatile.Write(ref _starts[next], long.MinValue); // excluded while being reset
-            Array.Clear(_counts[next]);
-            Volatile.Write(ref _starts[next], now);
-            _current = next;
+            Rotate(now);
         }
 
-        long[] slot = _counts[_current];
+        int slot = _current;
+        long[] counts = _counts[slot];
         int index = Index(value);
-        Volatile.Write(ref slot[index], slot[index] + count);
+        Volatile.Write(ref counts[index], counts[index] + count);
+        if (index < _low[slot])
+        {
+            Volatile.Write(ref _low[slot], index);
+        }
+
+        if (index > _high[slot])
+        {
+            Volatile.Write(ref _high[slot], index);
+        }
+    }
+
+    private void Rotate(long now)
+    {
+        int next = (_current + 1) % Slots;
+        Volatile.Write(ref _starts[next], long.MinValue); // excluded while being reset
+        int low = _low[next];
+        int high = _high[next];
+        if (high >= low)
+        {
+            Array.Clear(_counts[next], low, high - low + 1); // only the range it used
+        }
+
+        Volatile.Write(ref _low[next], Buckets);
+        Volatile.Write(ref _high[next], -1);
+        Volatile.Write(ref _starts[next], now);
+        _current = next;
     }
 
     /// <summary>Estimated q-quantile of the observations in the window; NaN when there are none.</summary>
     public double Quantile(double q, long now)
     {
-        Span<long> merged = stackalloc long[Buckets];
-        long total = 0;
+        Span<double> result = stackalloc double[1];
+        Quantiles([q], result, now);
+        return result[0];
+    }
+
+    /// <summary>
+    /// Several quantiles (increasing) from one pass: the live slots are merged over the range of
+    /// buckets they used, so a scrape costs what the observations spread over, not all 672 buckets
+    /// times six slots per quantile. NaN for each when the window saw nothing.
+    /// </summary>
+    public void Quantiles(ReadOnlySpan<double> qs, Span<double> into, long now)
+    {
+        int low = Buckets;
+        int high = -1;
+        Span<bool> live = stackalloc bool[Slots];
         for (int s = 0; s < Slots; s++)
         {
             long start = Volatile.Read(ref _starts[s]);
-            if (start == long.MinValue || now - start >= _windowTicks)
+            live[s] = start != long.MinValue && now - start < _windowTicks;
+            if (live[s])
+            {
+                low = Math.Min(low, Volatile.Read(ref _low[s]));
+                high = Math.Max(high, Volatile.Read(ref _high[s]));
+            }
+        }
+
+        if (high < low)
+        {
+            into[..qs.Length].Fill(double.NaN);
+            return;
+        }
+
+        Span<long> merged = stackalloc long[high - low + 1];
+        merged.Clear();
+        long total = 0;
+        for (int s = 0; s < Slots; s++)
+        {
+            if (!live[s])
             {
                 continue;
             }
 
             long[] slot = _counts[s];
-            for (int i = 0; i < Buckets; i++)
+            for (int i = low; i <= high; i++)
             {
                 long c = Volatile.Read(ref slot[i]);
-                merged[i] += c;
+                merged[i - low] += c;
                 total += c;
             }
         }
 
         if (total == 0)
         {
-            return double.NaN;
+            into[..qs.Length].Fill(double.NaN);
+            return;
         }
 
-        long rank = Math.Max(1, (long)Math.Ceiling(q * total));
         long seen = 0;
-        for (int i = 0; i < Buckets; i++)
+        int bucket = 0;
+        for (int k = 0; k < qs.Length; k++)
         {
-            seen += merged[i];
-            if (seen >= rank)
+            long rank = Math.Max(1, (long)Math.Ceiling(qs[k] * total));
+            while (bucket < merged.Length - 1 && seen + merged[bucket] < rank)
             {
-                return Middle(i);
+                seen += merged[bucket];
+                bucket++;
             }
-        }
 
-        return double.NaN;
+            into[k] = Middle(low + bucket);
+        }
     }
 
     private static int Index(double value)
