@@ -142,6 +142,9 @@ public sealed class Series
     /// <summary>Summary: the quantiles <paramref name="qs"/> (increasing) from one pass over the window.</summary>
     internal void Quantiles(ReadOnlySpan<double> qs, Span<double> into) => _window!.Quantiles(qs, into, Family.Time.GetTimestamp());
 
+    /// <summary>Summary: each quantile's bucket (see <see cref="Internal.SlidingQuantiles.MiddleText"/>), -1 for none.</summary>
+    internal void QuantileBuckets(ReadOnlySpan<double> qs, Span<int> into, long now) => _window!.QuantileBuckets(qs, into, now);
+
     /// <summary>Summary: observations since the series was created.</summary>
     public long SummaryCount => Volatile.Read(ref _summaryCount);
 

@@ -33,6 +33,7 @@ public static class ExpositionWriter
         bool headerWritten = false;
         byte[][] le = family.BucketLabels;
         bool histogram = family.Type == MetricType.Histogram;
+        long now = Series.NoTimestamp; // summaries: one clock read per family
         foreach (Series s in series)
         {
             if (!s.HasValue)
@@ -52,7 +53,7 @@ public static class ExpositionWriter
             }
             else if (family.Type == MetricType.Summary)
             {
-                WriteSummary(buffer, s, family.Buckets, le);
+                WriteSummary(buffer, s, family.Buckets, le, now == Series.NoTimestamp ? now = family.Time.GetTimestamp() : now);
             }
             else
             {
@@ -75,14 +76,18 @@ public static class ExpositionWriter
         WriteSample(buffer, s.CountPrefix!, default, cumulative);
     }
 
-    private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels)
+    private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels, long now)
     {
-        Span<double> values = stackalloc double[16];
-        values = quantiles.Length <= values.Length ? values[..quantiles.Length] : new double[quantiles.Length];
-        s.Quantiles(quantiles, values);
+        Span<int> buckets = stackalloc int[16];
+        buckets = quantiles.Length <= buckets.Length ? buckets[..quantiles.Length] : new int[quantiles.Length];
+        s.QuantileBuckets(quantiles, buckets, now);
         for (int i = 0; i < quantiles.Length; i++)
         {
-            WriteSample(buffer, s.SamplePrefix, labels[i], values[i]);
+            ReadOnlySpan<byte> value = buckets[i] < 0 ? "NaN"u8 : Internal.SlidingQuantiles.MiddleText[buckets[i]];
+            Span<byte> span = Open(buffer, s.SamplePrefix, labels[i], value.Length, out int at);
+            value.CopyTo(span[at..]);
+            span[at + value.Length] = (byte)'\n';
+            buffer.Advance(at + value.Length + 1);
         }
 
         WriteSample(buffer, s.SumPrefix!, default, s.Sum);

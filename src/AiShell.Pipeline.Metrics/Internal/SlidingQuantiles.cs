@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace AiShell.Pipeline.Metrics.Internal;
 
 /// <summary>
@@ -20,10 +22,10 @@ internal sealed class SlidingQuantiles
     private const int MinExponent = -20; // 2^-20 s ≈ 0.95 µs; anything smaller shares bucket 0
     private static readonly double MinValue = Math.ScaleB(1.0, MinExponent);
 
-    private readonly long[][] _counts = new long[Slots][];
+    // Per slot, counts for the range of buckets it has seen, grown an octave at a time: a series
+    // whose durations span a few octaves holds a few hundred bytes, not 6 × 672 counters (32 KiB).
+    private readonly Range?[] _ranges = new Range?[Slots];
     private readonly long[] _starts = new long[Slots];
-    private readonly int[] _low = new int[Slots];  // per slot: lowest bucket written (Buckets when none)
-    private readonly int[] _high = new int[Slots]; // per slot: highest bucket written (-1 when none)
     private readonly long _slotTicks;
     private readonly long _windowTicks;
     private int _current;
@@ -32,14 +34,7 @@ internal sealed class SlidingQuantiles
     {
         _windowTicks = (long)(window.TotalSeconds * time.TimestampFrequency);
         _slotTicks = _windowTicks / Slots;
-        for (int i = 0; i < Slots; i++)
-        {
-            _counts[i] = new long[Buckets];
-            _starts[i] = long.MinValue;
-            _low[i] = Buckets;
-            _high[i] = -1;
-        }
-
+        Array.Fill(_starts, long.MinValue);
         _starts[0] = now;
     }
 
@@ -50,34 +45,48 @@ internal sealed class SlidingQuantiles
             Rotate(now);
         }
 
-        int slot = _current;
-        long[] counts = _counts[slot];
         int index = Index(value);
-        Volatile.Write(ref counts[index], counts[index] + count);
-        if (index < _low[slot])
+        Range? range = _ranges[_current];
+        if (range is null || index < range.Low || index >= range.Low + range.Counts.Length)
         {
-            Volatile.Write(ref _low[slot], index);
+            range = Grow(range, index);
         }
 
-        if (index > _high[slot])
+        long[] counts = range.Counts;
+        int at = index - range.Low;
+        Volatile.Write(ref counts[at], counts[at] + count);
+    }
+
+    /// <summary>A copy covering the old range and <paramref name="index"/>'s octave, published whole.</summary>
+    private Range Grow(Range? old, int index)
+    {
+        int low = index / PerOctave * PerOctave;
+        int high = low + PerOctave; // exclusive
+        if (old is not null)
         {
-            Volatile.Write(ref _high[slot], index);
+            low = Math.Min(low, old.Low);
+            high = Math.Max(high, old.Low + old.Counts.Length);
         }
+
+        var grown = new Range(low, new long[high - low]);
+        if (old is not null)
+        {
+            Array.Copy(old.Counts, 0, grown.Counts, old.Low - low, old.Counts.Length);
+        }
+
+        Volatile.Write(ref _ranges[_current], grown);
+        return grown;
     }
 
     private void Rotate(long now)
     {
         int next = (_current + 1) % Slots;
         Volatile.Write(ref _starts[next], long.MinValue); // excluded while being reset
-        int low = _low[next];
-        int high = _high[next];
-        if (high >= low)
+        if (_ranges[next] is { } reused)
         {
-            Array.Clear(_counts[next], low, high - low + 1); // only the range it used
+            Array.Clear(reused.Counts); // kept: the next minute likely spans the same octaves
         }
 
-        Volatile.Write(ref _low[next], Buckets);
-        Volatile.Write(ref _high[next], -1);
         Volatile.Write(ref _starts[next], now);
         _current = next;
     }
@@ -85,60 +94,89 @@ internal sealed class SlidingQuantiles
     /// <summary>Estimated q-quantile of the observations in the window; NaN when there are none.</summary>
     public double Quantile(double q, long now)
     {
-        Span<double> result = stackalloc double[1];
-        Quantiles([q], result, now);
-        return result[0];
+        Span<int> bucket = stackalloc int[1];
+        QuantileBuckets([q], bucket, now);
+        return bucket[0] < 0 ? double.NaN : Middle(bucket[0]);
+    }
+
+    /// <summary>Several quantiles (increasing) from one pass; NaN for each when the window saw nothing.</summary>
+    public void Quantiles(ReadOnlySpan<double> qs, Span<double> into, long now)
+    {
+        Span<int> buckets = stackalloc int[qs.Length];
+        QuantileBuckets(qs, buckets, now);
+        for (int k = 0; k < qs.Length; k++)
+        {
+            into[k] = buckets[k] < 0 ? double.NaN : Middle(buckets[k]);
+        }
     }
 
     /// <summary>
-    /// Several quantiles (increasing) from one pass: the live slots are merged over the range of
-    /// buckets they used, so a scrape costs what the observations spread over, not all 672 buckets
-    /// times six slots per quantile. NaN for each when the window saw nothing.
+    /// The UTF-8 text of <see cref="Middle"/> for every bucket, formatted once: a quantile line copies
+    /// its value instead of formatting a double (the shortest round-trip formatting of these binary
+    /// fractions cost more than computing the quantile).
     /// </summary>
-    public void Quantiles(ReadOnlySpan<double> qs, Span<double> into, long now)
+    internal static readonly byte[][] MiddleText = BuildMiddleText();
+
+    private static byte[][] BuildMiddleText()
+    {
+        var text = new byte[Buckets][];
+        for (int i = 0; i < Buckets; i++)
+        {
+            text[i] = System.Text.Encoding.UTF8.GetBytes(Middle(i).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return text;
+    }
+
+    /// <summary>
+    /// The bucket of each quantile (increasing), from one pass: the live slots are merged over the
+    /// range of buckets they hold, so a scrape costs what the observations spread over. -1 for each
+    /// when the window saw nothing.
+    /// </summary>
+    public void QuantileBuckets(ReadOnlySpan<double> qs, Span<int> into, long now)
     {
         int low = Buckets;
-        int high = -1;
-        Span<bool> live = stackalloc bool[Slots];
+        int high = 0; // exclusive
+        LiveRanges ranges = default; // the ranges read once, so both passes see the same arrays
+        int liveCount = 0;
         for (int s = 0; s < Slots; s++)
         {
             long start = Volatile.Read(ref _starts[s]);
-            live[s] = start != long.MinValue && now - start < _windowTicks;
-            if (live[s])
-            {
-                low = Math.Min(low, Volatile.Read(ref _low[s]));
-                high = Math.Max(high, Volatile.Read(ref _high[s]));
-            }
-        }
-
-        if (high < low)
-        {
-            into[..qs.Length].Fill(double.NaN);
-            return;
-        }
-
-        Span<long> merged = stackalloc long[high - low + 1];
-        merged.Clear();
-        long total = 0;
-        for (int s = 0; s < Slots; s++)
-        {
-            if (!live[s])
+            if (start == long.MinValue || now - start >= _windowTicks || Volatile.Read(ref _ranges[s]) is not { } range)
             {
                 continue;
             }
 
-            long[] slot = _counts[s];
-            for (int i = low; i <= high; i++)
+            ranges[liveCount++] = range;
+            low = Math.Min(low, range.Low);
+            high = Math.Max(high, range.Low + range.Counts.Length);
+        }
+
+        if (high <= low)
+        {
+            into[..qs.Length].Fill(-1);
+            return;
+        }
+
+        Span<long> merged = stackalloc long[high - low];
+        merged.Clear();
+        long total = 0;
+        for (int r = 0; r < liveCount; r++)
+        {
+            Range range = ranges[r]!;
+            Span<long> target = merged.Slice(range.Low - low, range.Counts.Length);
+            long[] counts = range.Counts;
+            for (int i = 0; i < counts.Length; i++)
             {
-                long c = Volatile.Read(ref slot[i]);
-                merged[i - low] += c;
+                long c = Volatile.Read(ref counts[i]);
+                target[i] += c;
                 total += c;
             }
         }
 
         if (total == 0)
         {
-            into[..qs.Length].Fill(double.NaN);
+            into[..qs.Length].Fill(-1);
             return;
         }
 
@@ -153,8 +191,20 @@ internal sealed class SlidingQuantiles
                 bucket++;
             }
 
-            into[k] = Middle(low + bucket);
+            into[k] = low + bucket;
         }
+    }
+
+    [InlineArray(Slots)]
+    private struct LiveRanges
+    {
+        private Range? _first;
+    }
+
+    private sealed class Range(int low, long[] counts)
+    {
+        public readonly int Low = low;
+        public readonly long[] Counts = counts;
     }
 
     private static int Index(double value)
