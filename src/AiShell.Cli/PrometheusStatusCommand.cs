@@ -6,8 +6,12 @@ using AiShell.Pipeline.Configuration;
 namespace AiShell.Cli;
 
 /// <summary>
-/// <c>aishell prometheus status [--config FILE] [--port N] [--host H]</c>: asks the running exporter's
-/// <c>/api/v1/status</c> and prints its health. Exit 0 when it answers, 1 when it cannot be reached.
+/// <c>aishell prometheus status [--config FILE] [--port N] [--host H] [credentials]</c>: asks the
+/// running exporter's <c>/api/v1/status</c> and prints its health. Exit 0 when it answers, 1 when it
+/// cannot be reached or refuses. Against a protected exporter (<c>prometheus.web</c>) it speaks HTTPS
+/// when the config has a certificate, and sends a bearer token (<c>--bearer-token-file</c>, else the
+/// config's first <c>bearer_tokens</c> entry or its <c>bearer_token_file</c>) or basic auth
+/// (<c>--user</c> with <c>--password-file</c> or <c>AISHELL_PASSWORD</c>; the config holds only hashes).
 /// </summary>
 internal static class PrometheusStatusCommand
 {
@@ -16,12 +20,19 @@ internal static class PrometheusStatusCommand
         Option<string?> config = CliOptions.Config();
         Option<int?> port = CliOptions.Port("Port of the running exporter (default: prometheus.port).");
         Option<string?> host = CliOptions.Host("Host of the running exporter (default: prometheus.host, wildcards as localhost).");
-        var command = new Command("status", "Show the health of a running exporter.") { config, port, host };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host), ct));
+        var tokenFile = new Option<string?>("--bearer-token-file") { Description = "File holding a bearer token for a protected exporter." };
+        var user = new Option<string?>("--user") { Description = "Basic-auth user for a protected exporter (password from --password-file or AISHELL_PASSWORD)." };
+        var passwordFile = new Option<string?>("--password-file") { Description = "File holding the --user password." };
+        var insecure = new Option<bool>("--insecure") { Description = "Accept any TLS certificate (a self-signed one on localhost)." };
+        var command = new Command("status", "Show the health of a running exporter.") { config, port, host, tokenFile, user, passwordFile, insecure };
+        command.SetAction((result, ct) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host),
+            new Credentials(result.GetValue(tokenFile), result.GetValue(user), result.GetValue(passwordFile), result.GetValue(insecure)), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, int? port, string? host, CancellationToken cancellationToken)
+    private sealed record Credentials(string? TokenFile, string? User, string? PasswordFile, bool Insecure);
+
+    private static async Task<int> RunAsync(string? configPath, int? port, string? host, Credentials credentials, CancellationToken cancellationToken)
     {
         ExporterConfig config;
         try
@@ -36,16 +47,39 @@ internal static class PrometheusStatusCommand
 
         string target = CliOptions.DisplayHost(host ?? config.Host);
         int targetPort = port ?? config.Port;
-        var url = new Uri($"http://{(target == "localhost" ? "127.0.0.1" : target)}:{targetPort}/api/v1/status");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        string scheme = config.Web.TlsCertFile is null ? "http" : "https";
+        var url = new Uri($"{scheme}://{(target == "localhost" ? "127.0.0.1" : target)}:{targetPort}/api/v1/status");
+        using var handler = new HttpClientHandler();
+        if (credentials.Insecure)
+        {
+            handler.ServerCertificateCustomValidationCallback = static (_, _, _, _) => true;
+        }
+
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(3) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        try
+        {
+            request.Headers.Authorization = Authorization(config.Web, credentials);
+        }
+        catch (IOException ex)
+        {
+            await Console.Error.WriteLineAsync($"✗ {ex.Message}");
+            return 2;
+        }
+
         string body;
         try
         {
-            using HttpResponseMessage response = await http.GetAsync(url, cancellationToken);
+            using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
             body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                await Console.Error.WriteLineAsync($"✗ Exporter at {target}:{targetPort} answered {(int)response.StatusCode}");
+                string hint = response.StatusCode == System.Net.HttpStatusCode.Unauthorized
+                    ? (request.Headers.Authorization is null
+                        ? ": it needs credentials (--bearer-token-file, or --user with --password-file or AISHELL_PASSWORD)"
+                        : ": the credentials were refused")
+                    : "";
+                await Console.Error.WriteLineAsync($"✗ Exporter at {target}:{targetPort} answered {(int)response.StatusCode}{hint}");
                 return 1;
             }
         }
@@ -66,6 +100,44 @@ internal static class PrometheusStatusCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Explicit credentials first, then a token the config holds in the clear; null when none.</summary>
+    private static System.Net.Http.Headers.AuthenticationHeaderValue? Authorization(WebConfig web, Credentials credentials)
+    {
+        if (credentials.TokenFile is { } tokenFile)
+        {
+            return new("Bearer", ReadSecret(tokenFile, "--bearer-token-file"));
+        }
+
+        if (credentials.User is { } user)
+        {
+            string password = credentials.PasswordFile is { } file ? ReadSecret(file, "--password-file")
+                : Environment.GetEnvironmentVariable("AISHELL_PASSWORD") is { Length: > 0 } env ? env
+                : throw new IOException("--user needs --password-file or AISHELL_PASSWORD");
+            return new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{password}")));
+        }
+
+        if (web.BearerTokens.Count > 0)
+        {
+            return new("Bearer", web.BearerTokens[0]);
+        }
+
+        return web.BearerTokenFile is { } configured ? new("Bearer", ReadSecret(configured, "prometheus.web.bearer_token_file")) : null;
+    }
+
+    private static string ReadSecret(string path, string what)
+    {
+        try
+        {
+            // The first non-empty line: a token file may list several tokens, one per line.
+            string? secret = File.ReadLines(path).Select(static l => l.Trim()).FirstOrDefault(static l => l.Length > 0);
+            return secret ?? throw new IOException($"{what}: {path} is empty");
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new IOException($"{what}: cannot read {path} ({ex.GetType().Name})", ex);
+        }
     }
 
     private static void Print(string body, string host, int port)

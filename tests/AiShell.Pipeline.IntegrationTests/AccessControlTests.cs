@@ -60,6 +60,42 @@ public sealed class AccessControlTests
     }
 
     [Fact]
+    public async Task StatusCommand_SendsTheConfigsToken_OrBasicAuth_AndExplainsA401()
+    {
+        string hash = await BcryptAsync("alice", "s3cret-pass");
+        await using ExporterProcess exporter = await ExporterProcess.StartAsync($"""
+            prometheus:
+              web:
+                basic_auth_users:
+                  alice: '{hash}'
+                bearer_tokens: ['{Token}']
+            """);
+        string port = exporter.MetricsUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string config = Path.Combine(exporter.Home, "exporter.yaml");
+        var env = ExporterProcess.Env(exporter.Home);
+        string[] common = ["prometheus", "status", "--host", "127.0.0.1", "--port", port];
+
+        RunResult withConfig = await ProcessRunner.RunAsync(NativeBinary.Path, [.. common, "--config", config], env);
+        Assert.True(withConfig.ExitCode == 0, withConfig.All);
+        Assert.Contains("Prometheus exporter running", withConfig.Stdout, StringComparison.Ordinal);
+
+        RunResult anonymous = await ProcessRunner.RunAsync(NativeBinary.Path, common, env);
+        Assert.Equal(1, anonymous.ExitCode);
+        Assert.Contains("answered 401: it needs credentials", anonymous.Stderr, StringComparison.Ordinal);
+
+        string passwordFile = Path.Combine(exporter.Home, "pw");
+        await File.WriteAllTextAsync(passwordFile, "s3cret-pass\n");
+        RunResult basic = await ProcessRunner.RunAsync(NativeBinary.Path, [.. common, "--user", "alice", "--password-file", passwordFile], env);
+        Assert.True(basic.ExitCode == 0, basic.All);
+
+        await File.WriteAllTextAsync(passwordFile, "wrong\n");
+        RunResult refused = await ProcessRunner.RunAsync(NativeBinary.Path, [.. common, "--user", "alice", "--password-file", passwordFile], env);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("the credentials were refused", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong", refused.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ProtectHealth_TakesHealthzBehindTheSameCredentials()
     {
         await using ExporterProcess exporter = await ExporterProcess.StartAsync($"""
@@ -125,6 +161,15 @@ public sealed class AccessControlTests
             }
 
             Assert.Equal(second, served);
+
+            // The status command speaks HTTPS when the config has a certificate; a self-signed one
+            // needs --insecure, and without it the refusal is an error, not a hang or a crash.
+            string[] status = ["prometheus", "status", "--config", Path.Combine(exporter.Home, "exporter.yaml"),
+                "--host", "127.0.0.1", "--port", exporter.MetricsUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            RunResult insecure = await ProcessRunner.RunAsync(NativeBinary.Path, [.. status, "--insecure"], ExporterProcess.Env(exporter.Home));
+            Assert.True(insecure.ExitCode == 0, insecure.All);
+            RunResult untrusted = await ProcessRunner.RunAsync(NativeBinary.Path, status, ExporterProcess.Env(exporter.Home));
+            Assert.Equal(1, untrusted.ExitCode);
         }
         finally
         {
