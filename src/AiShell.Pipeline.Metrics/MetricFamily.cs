@@ -14,6 +14,7 @@ public sealed class MetricFamily
 {
     private readonly Lock _gate = new();
     private readonly SeriesIndex<Series> _index = new();
+    private readonly PrefixArena _prefixes = new();
     private readonly MetricRegistry _registry;
     private readonly string _constantLabelText;
     private readonly int[]? _kept; // descriptor label indexes kept after drop_labels; null when none dropped
@@ -253,14 +254,14 @@ public sealed class MetricFamily
         int ordinal = _registry.NextOrdinal();
         if (Type is not (MetricType.Histogram or MetricType.Summary))
         {
-            return new Series(this, ordinal, labelValues, TextEscaper.Utf8($"{Name}{braced} "), null, null);
+            return new Series(this, ordinal, labelValues, _prefixes.Append($"{Name}{braced} "), default, default);
         }
 
         string bucketOpen = Type == MetricType.Summary
             ? (labelText.Length == 0 ? $"{Name}{{quantile=\"" : $"{Name}{{{labelText},quantile=\"")
             : (labelText.Length == 0 ? $"{Name}_bucket{{le=\"" : $"{Name}_bucket{{{labelText},le=\"");
-        return new Series(this, ordinal, labelValues, TextEscaper.Utf8(bucketOpen),
-            TextEscaper.Utf8($"{Name}_sum{braced} "), TextEscaper.Utf8($"{Name}_count{braced} "));
+        return new Series(this, ordinal, labelValues, _prefixes.Append(bucketOpen),
+            _prefixes.Append($"{Name}_sum{braced} "), _prefixes.Append($"{Name}_count{braced} "));
     }
 
     private void AppendDatabaseLabels(StringBuilder labels, string[] labelValues)

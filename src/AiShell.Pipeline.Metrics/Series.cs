@@ -25,16 +25,19 @@ public sealed class Series
     private Exemplar?[]? _exemplars; // per bucket, latest wins; allocated on the first exemplar
     private readonly Internal.SlidingQuantiles? _window; // summaries
     private long _summaryCount;
+    private readonly Internal.Utf8Slice _samplePrefix; // in the family's PrefixArena
+    private readonly Internal.Utf8Slice _sumPrefix;
+    private readonly Internal.Utf8Slice _countPrefix;
 
-    internal Series(MetricFamily family, int ordinal, string[] labelValues, byte[] samplePrefix,
-        byte[]? sumPrefix, byte[]? countPrefix)
+    internal Series(MetricFamily family, int ordinal, string[] labelValues, Internal.Utf8Slice samplePrefix,
+        Internal.Utf8Slice sumPrefix, Internal.Utf8Slice countPrefix)
     {
         Family = family;
         Ordinal = ordinal;
         LabelValues = labelValues;
-        SamplePrefix = samplePrefix;
-        SumPrefix = sumPrefix;
-        CountPrefix = countPrefix;
+        _samplePrefix = samplePrefix;
+        _sumPrefix = sumPrefix;
+        _countPrefix = countPrefix;
         if (family.Type == MetricType.Histogram)
         {
             _bounds = family.PaddedBuckets;
@@ -54,11 +57,13 @@ public sealed class Series
     public string[] LabelValues { get; }
 
     /// <summary>Counter/gauge: <c>name{labels} </c>. Histogram: <c>name_bucket{labels,le="</c>.</summary>
-    internal byte[] SamplePrefix { get; }
+    internal ReadOnlySpan<byte> SamplePrefix => _samplePrefix.Span;
 
-    internal byte[]? SumPrefix { get; }
+    /// <summary>Histogram and summary only.</summary>
+    internal ReadOnlySpan<byte> SumPrefix => _sumPrefix.Span;
 
-    internal byte[]? CountPrefix { get; }
+    /// <summary>Histogram and summary only.</summary>
+    internal ReadOnlySpan<byte> CountPrefix => _countPrefix.Span;
 
     /// <summary>False until the first write: such a series is left out of the exposition.</summary>
     public bool HasValue => Volatile.Read(ref _written);

@@ -72,8 +72,8 @@ public static class ExpositionWriter
             WriteSample(buffer, s.SamplePrefix, le[i], cumulative, exemplar);
         }
 
-        WriteSample(buffer, s.SumPrefix!, default, s.Sum);
-        WriteSample(buffer, s.CountPrefix!, default, cumulative);
+        WriteSample(buffer, s.SumPrefix, default, s.Sum);
+        WriteSample(buffer, s.CountPrefix, default, cumulative);
     }
 
     private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels, long now)
@@ -90,8 +90,8 @@ public static class ExpositionWriter
             buffer.Advance(at + value.Length + 1);
         }
 
-        WriteSample(buffer, s.SumPrefix!, default, s.Sum);
-        WriteSample(buffer, s.CountPrefix!, default, s.SummaryCount);
+        WriteSample(buffer, s.SumPrefix, default, s.Sum);
+        WriteSample(buffer, s.CountPrefix, default, s.SummaryCount);
     }
 
     /// <summary>One sample line: the series' prefix, an optional le/quantile label tail, the value, an optional exemplar.</summary>
