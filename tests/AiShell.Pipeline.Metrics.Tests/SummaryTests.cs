@@ -77,6 +77,26 @@ public sealed class SummaryTests
     }
 
     [Fact]
+    public void ARepeatedScrape_SeesObservationsMadeSinceTheLastOne()
+    {
+        (_, Series s, _) = NewSummary();
+        double[] qs = [0.5, 0.99];
+        double[] first = new double[2], second = new double[2];
+        s.Observe(0.01);
+        s.Quantiles(qs, first);
+        s.Quantiles(qs, second); // unchanged: served from the cache, the same answer
+        Assert.Equal(first, second);
+        for (int i = 0; i < 10; i++)
+        {
+            s.Observe(2.0);
+        }
+
+        s.Quantiles(qs, second);
+        Assert.InRange(second[0], 2.0 * (1 - (1 / 32.0)), 2.0 * (1 + (1 / 32.0)));
+        Assert.NotEqual(first[0], second[0]);
+    }
+
+    [Fact]
     public void OldObservations_LeaveTheWindow_ButSumAndCountStayCumulative()
     {
         (MetricRegistry registry, Series s, ManualTime time) = NewSummary();

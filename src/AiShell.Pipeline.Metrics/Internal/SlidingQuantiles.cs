@@ -29,6 +29,12 @@ internal sealed class SlidingQuantiles
     private readonly long _slotTicks;
     private readonly long _windowTicks;
     private int _current;
+    private long _version; // bumped by the writer after every change; the scrape-side cache keys on it
+    private readonly Lock _cacheGate = new();
+    private long _cachedVersion = -1;
+    private int _cachedLive;
+    private int[] _cachedBuckets = [];
+    private double[] _cachedQs = [];
 
     public SlidingQuantiles(TimeSpan window, TimeProvider time, long now)
     {
@@ -55,6 +61,7 @@ internal sealed class SlidingQuantiles
         long[] counts = range.Counts;
         int at = index - range.Low;
         Volatile.Write(ref counts[at], counts[at] + count);
+        Volatile.Write(ref _version, _version + 1);
     }
 
     /// <summary>A copy covering the old range and <paramref name="index"/>'s octave, published whole.</summary>
@@ -89,6 +96,7 @@ internal sealed class SlidingQuantiles
 
         Volatile.Write(ref _starts[next], now);
         _current = next;
+        Volatile.Write(ref _version, _version + 1);
     }
 
     /// <summary>Estimated q-quantile of the observations in the window; NaN when there are none.</summary>
@@ -134,6 +142,53 @@ internal sealed class SlidingQuantiles
     /// when the window saw nothing.
     /// </summary>
     public void QuantileBuckets(ReadOnlySpan<double> qs, Span<int> into, long now)
+    {
+        // Unchanged since the last scrape (no observation, no rotation, the same slots in the
+        // window): the answer is too. Most series of a large registry are idle between scrapes.
+        long version = Volatile.Read(ref _version);
+        int liveMask = LiveMask(now);
+        lock (_cacheGate)
+        {
+            if (version == _cachedVersion && liveMask == _cachedLive && qs.SequenceEqual(_cachedQs))
+            {
+                _cachedBuckets.CopyTo(into);
+                return;
+            }
+        }
+
+        Compute(qs, into, now);
+        lock (_cacheGate)
+        {
+            if (!qs.SequenceEqual(_cachedQs))
+            {
+                // Once per series for the scrape (the family's quantiles are fixed); ad hoc Quantile
+                // calls with other values re-key it.
+                _cachedQs = qs.ToArray();
+                _cachedBuckets = new int[qs.Length];
+            }
+
+            into[..qs.Length].CopyTo(_cachedBuckets);
+            _cachedVersion = version;
+            _cachedLive = liveMask;
+        }
+    }
+
+    private int LiveMask(long now)
+    {
+        int mask = 0;
+        for (int s = 0; s < Slots; s++)
+        {
+            long start = Volatile.Read(ref _starts[s]);
+            if (start != long.MinValue && now - start < _windowTicks)
+            {
+                mask |= 1 << s;
+            }
+        }
+
+        return mask;
+    }
+
+    private void Compute(ReadOnlySpan<double> qs, Span<int> into, long now)
     {
         int low = Buckets;
         int high = 0; // exclusive
