@@ -21,6 +21,7 @@ public sealed class ShardChannels : ISampleSink
     private readonly Channel<SampleBatch>[] _channels;
     private readonly long _maxPending;
     private readonly int[] _idle;
+    private readonly ManualResetEventSlim _room = new(initialState: true, spinCount: 0);
     private long _pending;
 
     public ShardChannels(int shards, long maxPendingSamples)
@@ -90,7 +91,26 @@ public sealed class ShardChannels : ISampleSink
     }
 
     /// <summary>Called by an aggregator once it has folded <paramref name="samples"/>.</summary>
-    public void Release(long samples) => Interlocked.Add(ref _pending, -samples);
+    public void Release(long samples)
+    {
+        long after = Interlocked.Add(ref _pending, -samples);
+        if (after <= _maxPending / 2 && !_room.IsSet)
+        {
+            _room.Set(); // wake producers blocked in WaitForRoom
+        }
+    }
+
+    public bool WaitForRoom(TimeSpan timeout)
+    {
+        if (Pending <= _maxPending / 2)
+        {
+            return true;
+        }
+
+        _room.Reset();
+        // Released between the check and the reset: look again so that no wake-up is lost.
+        return Pending <= _maxPending / 2 || _room.Wait(timeout);
+    }
 
     /// <summary>Collector path: waits until the batch is admitted, then queues it.</summary>
     public async ValueTask WriteAsync(SampleBatch batch, CancellationToken cancellationToken)

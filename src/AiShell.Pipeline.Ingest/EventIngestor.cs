@@ -75,6 +75,9 @@ public sealed class EventIngestor
         return true;
     }
 
+    /// <summary>Blocks (up to <paramref name="timeout"/>) until the pipeline has room again.</summary>
+    internal bool WaitForRoom(TimeSpan timeout) => _sink.WaitForRoom(timeout);
+
     internal void Rejected(string source, string reason, int events = 1) => _stats.Rejected(source, reason, events);
 
     internal void Dropped(string source, int events) => _stats.Dropped(source, events);

@@ -11,4 +11,11 @@ public interface ISampleSink
 
     /// <summary>Samples admitted and not yet folded.</summary>
     long Pending { get; }
+
+    /// <summary>
+    /// Blocks until the aggregators have made room (pending below half the budget) or the timeout
+    /// passes, for producers that wait rather than drop. Blocking, not spinning: on two cores a
+    /// spinning producer takes the CPU the aggregators need to make that room.
+    /// </summary>
+    bool WaitForRoom(TimeSpan timeout);
 }
