@@ -15,9 +15,6 @@ public sealed class SampleBatchBuilder
     private readonly int _initialCapacity;
     private readonly ulong _shardMultiplier; // Lemire's fastmod: Ordinal % shards without a division
 
-    /// <summary>A sample array size (2048 × 32 bytes) that stays off the large-object heap.</summary>
-    public const int SmallArray = 2048;
-
     /// <param name="initialCapacity">Samples per shard before the first growth: producers that flush at a
     /// known size (the in-process recorder) ask for it up front, so a batch is one pooled array.</param>
     public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64)
