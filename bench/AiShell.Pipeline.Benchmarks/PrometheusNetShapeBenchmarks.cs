@@ -1,5 +1,4 @@
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Exposition;
 using BenchmarkDotNet.Attributes;
 using Prom = Prometheus;
 
@@ -11,8 +10,7 @@ namespace AiShell.Pipeline.Benchmarks;
 /// each with 100 label sets of 5 labels: 40,000 series, 210,000 sample lines. Ours and theirs hold
 /// the same values, written the same way, and serialize into reused buffers.
 /// </summary>
-[MemoryDiagnoser]
-public class PrometheusNetShapeBenchmarks
+public class PrometheusNetShapeBenchmarks : ScrapeBenchmarks
 {
     private const int Names = 100;
     private const int Variants = 100;
@@ -20,17 +18,13 @@ public class PrometheusNetShapeBenchmarks
     private static readonly double[] Quantiles = [0.5, 0.9, 0.99];
     private static readonly double[] DefaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-    private MetricRegistry _ours = null!;
-    private ScrapeBuffer _buffer = null!;
-    private Prom.CollectorRegistry _theirs = null!;
-    private MemoryStream _stream = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _ours = new MetricRegistry(new MetricOptions { Prefix = "bench" });
-        _theirs = Prom.Metrics.NewCustomRegistry();
-        Prom.MetricFactory factory = Prom.Metrics.WithCustomRegistry(_theirs);
+        Ours = new MetricRegistry(new MetricOptions { Prefix = "bench" });
+        Theirs = Prom.Metrics.NewCustomRegistry();
+        Prom.MetricFactory factory = Prom.Metrics.WithCustomRegistry(Theirs);
         var objectives = new List<Prom.QuantileEpsilonPair> { new(0.5, 0.05), new(0.9, 0.01), new(0.99, 0.005) };
         string[][] variants = new string[Variants][];
         for (int v = 0; v < Variants; v++)
@@ -40,10 +34,10 @@ public class PrometheusNetShapeBenchmarks
 
         for (int n = 0; n < Names; n++)
         {
-            MetricFamily counter = _ours.Register(MetricDescriptor.Counter($"counter_{n}_total", "A counter.", LabelNames));
-            MetricFamily gauge = _ours.Register(MetricDescriptor.Gauge($"gauge_{n}", "A gauge.", LabelNames));
-            MetricFamily summary = _ours.Register(MetricDescriptor.Summary($"summary_{n}", "A summary.", Quantiles, TimeSpan.FromMinutes(10), LabelNames));
-            MetricFamily histogram = _ours.Register(new MetricDescriptor($"histogram_{n}", "A histogram.", MetricType.Histogram, LabelNames, Buckets: DefaultBuckets));
+            MetricFamily counter = Ours.Register(MetricDescriptor.Counter($"counter_{n}_total", "A counter.", LabelNames));
+            MetricFamily gauge = Ours.Register(MetricDescriptor.Gauge($"gauge_{n}", "A gauge.", LabelNames));
+            MetricFamily summary = Ours.Register(MetricDescriptor.Summary($"summary_{n}", "A summary.", Quantiles, TimeSpan.FromMinutes(10), LabelNames));
+            MetricFamily histogram = Ours.Register(new MetricDescriptor($"histogram_{n}", "A histogram.", MetricType.Histogram, LabelNames, Buckets: DefaultBuckets));
 
             Prom.Counter theirCounter = factory.CreateCounter($"bench_counter_{n}_total", "A counter.", LabelNames);
             Prom.Gauge theirGauge = factory.CreateGauge($"bench_gauge_{n}", "A gauge.", LabelNames);
@@ -73,41 +67,6 @@ public class PrometheusNetShapeBenchmarks
             }
         }
 
-        _buffer = new ScrapeBuffer();
-        _stream = new MemoryStream();
-        OursText();
-        TheirsText();
-    }
-
-    [Benchmark(Baseline = true)]
-    public int TheirsText()
-    {
-        _stream.Position = 0;
-        _theirs.CollectAndExportAsTextAsync(_stream, Prom.ExpositionFormat.PrometheusText).GetAwaiter().GetResult();
-        return (int)_stream.Position;
-    }
-
-    [Benchmark]
-    public int OursText()
-    {
-        _buffer.Reset();
-        ExpositionWriter.Write(_buffer, _ours, ExpositionFormat.Text);
-        return _buffer.Length;
-    }
-
-    [Benchmark]
-    public int TheirsOpenMetrics()
-    {
-        _stream.Position = 0;
-        _theirs.CollectAndExportAsTextAsync(_stream, Prom.ExpositionFormat.OpenMetricsText).GetAwaiter().GetResult();
-        return (int)_stream.Position;
-    }
-
-    [Benchmark]
-    public int OursOpenMetrics()
-    {
-        _buffer.Reset();
-        ExpositionWriter.Write(_buffer, _ours, ExpositionFormat.OpenMetrics);
-        return _buffer.Length;
+        Prepare();
     }
 }

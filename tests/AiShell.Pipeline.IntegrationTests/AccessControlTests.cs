@@ -21,17 +21,23 @@ public sealed class AccessControlTests
     private static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
-    [Fact]
-    public async Task Endpoints_Need_BasicAuthOrABearerToken_ButHealthzStaysOpen()
+    /// <summary>An exporter that lets in alice (password s3cret-pass) and <see cref="Token"/>.</summary>
+    private static async Task<ExporterProcess> StartProtectedAsync()
     {
         string hash = await BcryptAsync("alice", "s3cret-pass");
-        await using ExporterProcess exporter = await ExporterProcess.StartAsync($"""
+        return await ExporterProcess.StartAsync($"""
             prometheus:
               web:
                 basic_auth_users:
                   alice: '{hash}'
                 bearer_tokens: ['{Token}']
             """);
+    }
+
+    [Fact]
+    public async Task Endpoints_Need_BasicAuthOrABearerToken_ButHealthzStaysOpen()
+    {
+        await using ExporterProcess exporter = await StartProtectedAsync();
         using var http = new HttpClient();
         foreach (string path in new[] { "/metrics", "/api/v1/status", "/api/v1/targets", "/ready" })
         {
@@ -62,14 +68,7 @@ public sealed class AccessControlTests
     [Fact]
     public async Task StatusCommand_SendsTheConfigsToken_OrBasicAuth_AndExplainsA401()
     {
-        string hash = await BcryptAsync("alice", "s3cret-pass");
-        await using ExporterProcess exporter = await ExporterProcess.StartAsync($"""
-            prometheus:
-              web:
-                basic_auth_users:
-                  alice: '{hash}'
-                bearer_tokens: ['{Token}']
-            """);
+        await using ExporterProcess exporter = await StartProtectedAsync();
         string port = exporter.MetricsUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string config = Path.Combine(exporter.Home, "exporter.yaml");
         var env = ExporterProcess.Env(exporter.Home);
