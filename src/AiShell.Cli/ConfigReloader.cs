@@ -8,9 +8,10 @@ namespace AiShell.Cli;
 /// Re-reads the config on SIGHUP and when the file changes (checked every 2 s). An invalid new file
 /// is reported (log line, <c>aishell_config_last_reload_successful 0</c>, a failure in
 /// <c>aishell_config_reloads_total</c>) and the running config stays. A valid one is applied where
-/// that is safe while serving: access control (users, tokens) and discovery peers. Settings that
-/// shape the listener, the series or the collectors are reported as needing a restart. No counter
-/// is lost either way: the registry is never rebuilt.
+/// that is safe while serving: access control (users, tokens), discovery peers, and the databases
+/// (entries added, removed or changed start and stop their collectors). Settings that shape the
+/// listener or the series are reported as needing a restart. No counter is lost either way: the
+/// registry is never rebuilt. Reloads run one at a time, on a thread-pool thread.
 /// </summary>
 internal sealed class ConfigReloader : IDisposable
 {
@@ -67,15 +68,33 @@ internal sealed class ConfigReloader : IDisposable
             }
 
             List<string> restart = RestartOnly(_running, next);
+            string databases;
+            try
+            {
+                (List<string> applied, List<string> labels) = _runtime.ApplyDatabasesAsync(next, CancellationToken.None).GetAwaiter().GetResult();
+                restart.AddRange(labels);
+                databases = applied.Count == 0 ? "" : $", databases {string.Join(" ", applied)}";
+            }
+            catch (Exception ex) when (ex is ConfigException or TimeoutException or IOException)
+            {
+                // A new entry that cannot be used (an unreadable password file, say): what could be
+                // applied is, the entry is reported, and the next reload tries again.
+                _failure.AddAtomic(1);
+                _lastOk.Set(0);
+                _running = next;
+                ExporterRuntime.Log($"config reload ({why}): databases not fully applied: {ex.Message}");
+                return;
+            }
+
             _running = next;
             _success.AddAtomic(1);
             _lastOk.Set(1);
-            ExporterRuntime.Log($"config reloaded ({why}): access control and discovery peers applied" +
+            ExporterRuntime.Log($"config reloaded ({why}): access control, discovery peers{databases} applied" +
                 (restart.Count == 0 ? "" : $"; after a restart: {string.Join(", ", restart)}"));
         }
     }
 
-    /// <summary>Settings read only at start: listener, series shape, collectors, ingest.</summary>
+    /// <summary>Settings read only at start: listener, series shape, host collector, ingest.</summary>
     private static List<string> RestartOnly(ExporterConfig a, ExporterConfig b)
     {
         var changed = new List<string>();
@@ -89,7 +108,7 @@ internal sealed class ConfigReloader : IDisposable
 
         foreach (ConfigKey key in ConfigKeys.Fixed)
         {
-            if (key.Path is "prometheus.web" or "prometheus.discovery.peers" || key.Path.StartsWith("prometheus.alerts.", StringComparison.Ordinal))
+            if (key.Path is "prometheus.web" or "prometheus.discovery.peers" or "prometheus.databases" || key.Path.StartsWith("prometheus.alerts.", StringComparison.Ordinal))
             {
                 continue; // applied live, or only read by export-rules
             }
@@ -100,8 +119,7 @@ internal sealed class ConfigReloader : IDisposable
         Check("prometheus.labels", string.Join(",", a.ConstantLabels), string.Join(",", b.ConstantLabels));
         Check("prometheus.buckets", string.Join(";", a.Buckets.Select(kv => kv.Key + "=" + string.Join(",", kv.Value))),
             string.Join(";", b.Buckets.Select(kv => kv.Key + "=" + string.Join(",", kv.Value))));
-        Check("prometheus.databases", string.Join(";", a.Databases), string.Join(";", b.Databases));
-        return changed;
+        return changed; // prometheus.databases: applied live (ApplyDatabasesAsync), labels excepted
     }
 
     private DateTime Stamp()

@@ -16,9 +16,15 @@ namespace AiShell.Cli;
 internal sealed class ExporterRuntime : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned;
+    private readonly Dictionary<string, DatabaseEntry> _databases; // by entry name
+    private readonly QuerySources _querySources;
+
+    /// <summary>A <c>prometheus.databases</c> entry as running: its settings and its collectors (several with auto_discover).</summary>
+    private sealed record DatabaseEntry(string Fingerprint, List<PostgresCollector> Collectors);
 
     private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
-        EventRecorder recorder, UdpIngestListener? udp, List<IAsyncDisposable> owned)
+        EventRecorder recorder, UdpIngestListener? udp, List<IAsyncDisposable> owned, Dictionary<string, DatabaseEntry> databases,
+        QuerySources querySources)
     {
         Registry = registry;
         Pipeline = pipeline;
@@ -27,6 +33,8 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         Recorder = recorder;
         Udp = udp;
         _owned = owned;
+        _databases = databases;
+        _querySources = querySources;
     }
 
     public EventIngestor Events { get; }
@@ -103,11 +111,13 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
         var querySources = new QuerySources();
         var owned = new List<IAsyncDisposable>();
-        foreach (PostgresTargetOptions target in await PostgresTargets.ResolveAsync(config, Log, cancellationToken))
+        var databases = new Dictionary<string, DatabaseEntry>(StringComparer.Ordinal);
+        foreach (DatabaseConfig entry in config.Databases)
         {
-            var collector = new PostgresCollector(target, querySources, Log);
-            collectors.Add(collector);
-            owned.Add(collector);
+            List<PostgresCollector> entryCollectors = await CollectorsForAsync(config, entry, querySources, cancellationToken);
+            databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), entryCollectors);
+            collectors.AddRange(entryCollectors);
+            owned.AddRange(entryCollectors);
         }
 
         MetricsPipeline pipeline = MetricsPipeline.Start(registry, collectors, new PipelineOptions
@@ -144,7 +154,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Tls = LoadTls(config),
             });
             await server.StartAsync(cancellationToken);
-            return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned);
+            return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned, databases, querySources);
         }
         catch
         {
@@ -168,6 +178,98 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
             throw;
         }
+    }
+
+    private static async Task<List<PostgresCollector>> CollectorsForAsync(ExporterConfig config, DatabaseConfig entry,
+        QuerySources querySources, CancellationToken cancellationToken)
+    {
+        var collectors = new List<PostgresCollector>();
+        foreach (PostgresTargetOptions target in await PostgresTargets.ResolveAsync(config, [entry], Log, cancellationToken))
+        {
+            collectors.Add(new PostgresCollector(target, querySources, Log));
+        }
+
+        return collectors;
+    }
+
+    /// <summary>
+    /// Applies a reloaded <c>prometheus.databases</c>: entries that are gone (or changed) stop being
+    /// collected and their series leave the exposition; new (or changed) entries start. Counters are
+    /// never reset. An entry whose <c>labels</c> differ from the ones the series were built with needs
+    /// a restart and is left as it runs. Returns what changed and what still needs a restart.
+    /// </summary>
+    public async Task<(List<string> Applied, List<string> RestartOnly)> ApplyDatabasesAsync(ExporterConfig next, CancellationToken cancellationToken)
+    {
+        var applied = new List<string>();
+        var restartOnly = new List<string>();
+        var wanted = next.Databases.ToDictionary(static d => d.Name, StringComparer.Ordinal);
+        var remove = new List<string>();
+        var add = new List<DatabaseConfig>();
+        foreach ((string name, DatabaseEntry running) in _databases)
+        {
+            if (!wanted.TryGetValue(name, out DatabaseConfig? entry))
+            {
+                remove.Add(name);
+            }
+            else if (entry.Fingerprint() != running.Fingerprint)
+            {
+                if (!SameLabels(entry))
+                {
+                    restartOnly.Add($"prometheus.databases[{name}].labels");
+                    continue;
+                }
+
+                remove.Add(name);
+                add.Add(entry);
+            }
+        }
+
+        foreach (DatabaseConfig entry in next.Databases)
+        {
+            if (!_databases.ContainsKey(entry.Name))
+            {
+                if (SameLabels(entry))
+                {
+                    add.Add(entry);
+                }
+                else
+                {
+                    restartOnly.Add($"prometheus.databases[{entry.Name}].labels");
+                }
+            }
+        }
+
+        foreach (string name in remove)
+        {
+            List<PostgresCollector> collectors = _databases[name].Collectors;
+            await Pipeline.RemoveCollectorsAsync(collectors, TimeSpan.FromSeconds(30));
+            foreach (PostgresCollector collector in collectors)
+            {
+                _owned.Remove(collector);
+                await collector.DisposeAsync();
+            }
+
+            _databases.Remove(name);
+            applied.Add($"-{name}");
+        }
+
+        foreach (DatabaseConfig entry in add)
+        {
+            List<PostgresCollector> collectors = await CollectorsForAsync(next, entry, _querySources, cancellationToken);
+            _owned.AddRange(collectors);
+            _databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), collectors);
+            Pipeline.AddCollectors(collectors);
+            applied.Add($"+{entry.Name}");
+        }
+
+        return (applied, restartOnly);
+    }
+
+    /// <summary>True when the entry's labels are the ones the registry adds to that database's series.</summary>
+    private bool SameLabels(DatabaseConfig entry)
+    {
+        IReadOnlyList<KeyValuePair<string, string>> known = Registry.Options.DatabaseLabels.TryGetValue(entry.Name, out var labels) ? labels : [];
+        return known.SequenceEqual(entry.Labels);
     }
 
     /// <summary>

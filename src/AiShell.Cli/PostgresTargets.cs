@@ -11,10 +11,15 @@ namespace AiShell.Cli;
 /// </summary>
 internal static class PostgresTargets
 {
-    public static async Task<List<PostgresTargetOptions>> ResolveAsync(ExporterConfig config, Action<string> log, CancellationToken cancellationToken)
+    public static Task<List<PostgresTargetOptions>> ResolveAsync(ExporterConfig config, Action<string> log, CancellationToken cancellationToken) =>
+        ResolveAsync(config, config.Databases, log, cancellationToken);
+
+    /// <summary>The targets of some of the config's entries (a reload resolves only the ones it adds).</summary>
+    public static async Task<List<PostgresTargetOptions>> ResolveAsync(ExporterConfig config, IEnumerable<DatabaseConfig> entries,
+        Action<string> log, CancellationToken cancellationToken)
     {
         var targets = new List<PostgresTargetOptions>();
-        foreach (DatabaseConfig database in config.Databases)
+        foreach (DatabaseConfig database in entries)
         {
             var target = new PostgresTargetOptions
             {

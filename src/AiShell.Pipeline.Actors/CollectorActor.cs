@@ -20,6 +20,7 @@ internal sealed class CollectorActor : UntypedActor, IWithTimers
     private readonly PipelineOptions _options;
     private readonly string _source;
     private bool _running;
+    private TaskCompletionSource? _retired; // set once retiring: no more runs
 
     public CollectorActor(ICollector collector, CollectorHealth health, CollectorSelfMetrics self,
         ShardChannels channels, PipelineOptions options)
@@ -49,19 +50,41 @@ internal sealed class CollectorActor : UntypedActor, IWithTimers
                 break;
             case CollectorMessages.Succeeded succeeded:
                 OnSucceeded(succeeded);
+                FinishRetiring();
                 break;
             case CollectorMessages.Failed failed:
                 _running = false;
+                if (_retired is not null)
+                {
+                    FinishRetiring(); // leaving anyway: no restart, no failure to count
+                    break;
+                }
+
                 throw new CollectorFailedException(_source, failed.Cause);
+            case CollectorMessages.Retire retire:
+                Timers.CancelAll();
+                _retired = retire.Done;
+                FinishRetiring();
+                break;
             default:
                 Unhandled(message);
                 break;
         }
     }
 
+    /// <summary>Once retiring and no run is in flight: report and stop.</summary>
+    private void FinishRetiring()
+    {
+        if (_retired is not null && !_running)
+        {
+            _retired.TrySetResult();
+            Context.Stop(Self);
+        }
+    }
+
     private void OnTick()
     {
-        if (_running)
+        if (_running || _retired is not null)
         {
             return; // the previous run is still writing: skip this tick rather than pile up
         }

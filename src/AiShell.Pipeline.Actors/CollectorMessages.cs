@@ -17,6 +17,21 @@ internal static class CollectorMessages
 
     /// <summary>A run threw or timed out.</summary>
     public sealed record Failed(Exception Cause);
+
+    /// <summary>
+    /// Stop collecting for good (the database left the config): finish a run in flight, so that all
+    /// of its batches are in the channels, then complete <paramref name="Done"/> and stop.
+    /// </summary>
+    public sealed record Retire(TaskCompletionSource Done);
+}
+
+/// <summary>Messages to the collector supervisor: collectors added and removed while running (config reload).</summary>
+internal static class SupervisorMessages
+{
+    public sealed record Add(IReadOnlyList<CollectorSlot> Slots);
+
+    /// <summary>Retires the collectors of these sources; <paramref name="Done"/> completes when all have stopped.</summary>
+    public sealed record Remove(IReadOnlyList<string> Sources, TaskCompletionSource Done);
 }
 
 /// <summary>A collector run failed; the supervisor counts it and restarts the collector with backoff.</summary>

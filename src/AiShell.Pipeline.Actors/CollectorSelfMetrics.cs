@@ -14,7 +14,7 @@ internal sealed class CollectorSelfMetrics
         Errors = registry.Register(MetricCatalog.CollectorErrorsTotal).WithLabels(PipelineStatus.SourceName(collector, database));
         Duration = registry.Register(MetricCatalog.CollectorDurationSeconds).WithLabels(collector, database);
         LastSuccess = registry.Register(MetricCatalog.CollectorLastSuccess).WithLabels(collector, database);
-        Errors.Set(0);
+        Errors.AddAtomic(0); // shown from the start; a collector re-added by a reload keeps the count
         Up.Set(0);
     }
 
@@ -25,4 +25,13 @@ internal sealed class CollectorSelfMetrics
     public Series Duration { get; }
 
     public Series LastSuccess { get; }
+
+    /// <summary>The collector left (config reload): its series leave the exposition, their state stays.</summary>
+    public void Clear()
+    {
+        Up.Clear();
+        Errors.Clear();
+        Duration.Clear();
+        LastSuccess.Clear();
+    }
 }

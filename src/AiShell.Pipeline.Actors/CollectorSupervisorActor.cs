@@ -10,33 +10,82 @@ internal sealed record CollectorSlot(ICollector Collector, CollectorHealth Healt
 /// Parent of the collector actors. Every failure is counted (<c>aishell_collector_errors_total</c>),
 /// drops <c>aishell_collector_up</c> to 0, and restarts the collector, which then backs off
 /// exponentially before its next run. Other collectors and the scrape path are unaffected.
+/// Collectors can be added and retired while running (a config reload that changes the databases).
 /// </summary>
 internal sealed class CollectorSupervisorActor : UntypedActor
 {
-    private readonly IReadOnlyList<CollectorSlot> _slots;
+    private readonly List<CollectorSlot> _slots;
+    private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
     private readonly ShardChannels _channels;
     private readonly PipelineOptions _options;
+    private int _started;
 
     public CollectorSupervisorActor(IReadOnlyList<CollectorSlot> slots, ShardChannels channels, PipelineOptions options)
     {
-        _slots = slots;
+        _slots = [.. slots];
         _channels = channels;
         _options = options;
     }
 
     protected override void PreStart()
     {
-        int index = 0;
         foreach (CollectorSlot slot in _slots)
         {
-            ShardChannels channels = _channels;
-            PipelineOptions options = _options;
-            Context.ActorOf(Props.Create(() => new CollectorActor(slot.Collector, slot.Health, slot.Self, channels, options)),
-                $"collector-{index++}");
+            StartChild(slot);
         }
     }
 
-    protected override void OnReceive(object message) => Unhandled(message);
+    private void StartChild(CollectorSlot slot)
+    {
+        ShardChannels channels = _channels;
+        PipelineOptions options = _options;
+        IActorRef child = Context.ActorOf(Props.Create(() => new CollectorActor(slot.Collector, slot.Health, slot.Self, channels, options)),
+            $"collector-{_started++}");
+        _children[SourceOf(slot)] = child;
+    }
+
+    private static string SourceOf(CollectorSlot slot) => PipelineStatus.SourceName(slot.Collector.Name, slot.Collector.Database);
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case SupervisorMessages.Add add:
+                foreach (CollectorSlot slot in add.Slots)
+                {
+                    _slots.Add(slot);
+                    StartChild(slot);
+                }
+
+                break;
+            case SupervisorMessages.Remove remove:
+                Retire(remove);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Retire(SupervisorMessages.Remove remove)
+    {
+        var retiring = new List<Task>();
+        foreach (string source in remove.Sources)
+        {
+            if (!_children.Remove(source, out IActorRef? child))
+            {
+                continue;
+            }
+
+            _slots.RemoveAll(slot => SourceOf(slot) == source);
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            child.Tell(new CollectorMessages.Retire(done));
+            retiring.Add(done.Task);
+        }
+
+        TaskCompletionSource all = remove.Done;
+        Task.WhenAll(retiring).ContinueWith(_ => all.TrySetResult(), TaskScheduler.Default);
+    }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, Decide);

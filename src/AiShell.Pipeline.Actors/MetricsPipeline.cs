@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using AiShell.Pipeline.Collectors;
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Actors;
 
@@ -15,14 +16,22 @@ public sealed class MetricsPipeline : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IActorRef _supervisor;
     private readonly Task[] _drained;
+    private readonly PipelineOptions _options;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CollectorSlot> _slots; // by source name
+    private readonly Dictionary<string, HashSet<MetricFamily>> _familiesByCollector; // by collector name
     private int _stopped;
 
     private MetricsPipeline(ActorSystem system, IActorRef supervisor, Task[] drained, MetricRegistry registry,
-        ShardChannels channels, PipelineStatus status)
+        ShardChannels channels, PipelineStatus status, PipelineOptions options, List<CollectorSlot> slots,
+        Dictionary<string, HashSet<MetricFamily>> familiesByCollector)
     {
         _system = system;
         _supervisor = supervisor;
         _drained = drained;
+        _options = options;
+        _slots = slots.ToDictionary(static s => PipelineStatus.SourceName(s.Collector.Name, s.Collector.Database), StringComparer.Ordinal);
+        _familiesByCollector = familiesByCollector;
         Registry = registry;
         Channels = channels;
         Status = status;
@@ -40,13 +49,8 @@ public sealed class MetricsPipeline : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(collectors);
         ArgumentNullException.ThrowIfNull(options);
 
-        var slots = new List<CollectorSlot>(collectors.Count);
-        foreach (ICollector collector in collectors)
-        {
-            collector.Register(registry);
-            slots.Add(new CollectorSlot(collector, new CollectorHealth(collector.Name, collector.Database),
-                new CollectorSelfMetrics(registry, collector.Name, collector.Database)));
-        }
+        var familiesByCollector = new Dictionary<string, HashSet<MetricFamily>>(StringComparer.Ordinal);
+        List<CollectorSlot> slots = Prepare(registry, collectors, familiesByCollector);
 
         var status = new PipelineStatus(slots.ConvertAll(s => s.Health), options.Time.GetUtcNow());
         var channels = new ShardChannels(options.Shards, options.MaxPendingSamples);
@@ -76,7 +80,125 @@ public sealed class MetricsPipeline : IAsyncDisposable
 
         IActorRef supervisor = system.ActorOf(
             Props.Create(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");
-        return new MetricsPipeline(system, supervisor, drained, registry, channels, status);
+        return new MetricsPipeline(system, supervisor, drained, registry, channels, status, options, slots, familiesByCollector);
+    }
+
+    /// <summary>Registers each collector's families (remembering which families a kind of collector writes) and builds its slot.</summary>
+    private static List<CollectorSlot> Prepare(MetricRegistry registry, IEnumerable<ICollector> collectors,
+        Dictionary<string, HashSet<MetricFamily>> familiesByCollector)
+    {
+        var slots = new List<CollectorSlot>();
+        foreach (ICollector collector in collectors)
+        {
+            int before = registry.Families.Length;
+            collector.Register(registry);
+            if (!familiesByCollector.TryGetValue(collector.Name, out HashSet<MetricFamily>? written))
+            {
+                familiesByCollector[collector.Name] = written = [];
+            }
+
+            foreach (MetricFamily family in registry.Families[before..])
+            {
+                written.Add(family);
+            }
+
+            slots.Add(new CollectorSlot(collector, new CollectorHealth(collector.Name, collector.Database),
+                new CollectorSelfMetrics(registry, collector.Name, collector.Database)));
+        }
+
+        return slots;
+    }
+
+    /// <summary>
+    /// Starts collectors while running (a config reload added databases). A collector whose source
+    /// (name and database) is already running is ignored.
+    /// </summary>
+    public void AddCollectors(IReadOnlyList<ICollector> collectors)
+    {
+        ArgumentNullException.ThrowIfNull(collectors);
+        lock (_gate)
+        {
+            List<CollectorSlot> slots = Prepare(Registry, collectors.Where(c => !_slots.ContainsKey(PipelineStatus.SourceName(c.Name, c.Database))),
+                _familiesByCollector);
+            foreach (CollectorSlot slot in slots)
+            {
+                _slots[PipelineStatus.SourceName(slot.Collector.Name, slot.Collector.Database)] = slot;
+            }
+
+            Status.Change(slots.ConvertAll(static s => s.Health), []);
+            _supervisor.Tell(new SupervisorMessages.Add(slots));
+        }
+    }
+
+    /// <summary>
+    /// Retires collectors (a config reload removed databases): a run in flight finishes, then the
+    /// series their kind of collector wrote for their database leave the exposition (cleared through
+    /// the channels, so after every batch the collector handed over). Nothing is reset: a database
+    /// that comes back continues its counters.
+    /// </summary>
+    public async Task RemoveCollectorsAsync(IReadOnlyList<ICollector> collectors, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(collectors);
+        var removed = new List<CollectorSlot>();
+        lock (_gate)
+        {
+            foreach (ICollector collector in collectors)
+            {
+                if (_slots.Remove(PipelineStatus.SourceName(collector.Name, collector.Database), out CollectorSlot? slot))
+                {
+                    removed.Add(slot);
+                }
+            }
+        }
+
+        if (removed.Count == 0)
+        {
+            return;
+        }
+
+        List<string> sources = removed.ConvertAll(static s => PipelineStatus.SourceName(s.Collector.Name, s.Collector.Database));
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _supervisor.Tell(new SupervisorMessages.Remove(sources, done));
+        await done.Task.WaitAsync(timeout);
+        Status.Change([], sources);
+
+        // The per-run self-metrics families (duration, last success by view and database) are shared
+        // by every kind of collector, so they are not in any one kind's set.
+        MetricFamily[] selfFamilies = [Registry.Register(MetricCatalog.CollectorDurationSeconds), Registry.Register(MetricCatalog.CollectorLastSuccess)];
+        var builder = new SampleBatchBuilder("reload", Channels.Count);
+        foreach (CollectorSlot slot in removed)
+        {
+            slot.Self.Clear();
+            if (slot.Collector.Database.Length > 0 && _familiesByCollector.TryGetValue(slot.Collector.Name, out HashSet<MetricFamily>? families))
+            {
+                ClearDatabase(builder, families.Concat(selfFamilies), slot.Collector.Database);
+            }
+        }
+
+        foreach (SampleBatch batch in builder.Build())
+        {
+            await Channels.WriteAsync(batch, CancellationToken.None);
+        }
+    }
+
+    private static void ClearDatabase(SampleBatchBuilder builder, IEnumerable<MetricFamily> families, string database)
+    {
+        foreach (MetricFamily family in families)
+        {
+            int index = Array.IndexOf(family.LabelNames, "database");
+            if (index < 0)
+            {
+                continue;
+            }
+
+            foreach (Series series in family.AllSeries())
+            {
+                if (series.LabelValues[index] == database)
+                {
+                    builder.Clear(series);
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -29,4 +29,12 @@ public sealed record DatabaseConfig
 
     /// <summary>Largest tables (and indexes) exported per database, so 50k tables cannot explode cardinality.</summary>
     public int TopTables { get; init; } = DefaultTopTables;
+
+    /// <summary>
+    /// Every setting of the entry as one string, to tell whether a reloaded entry changed (the
+    /// record's own equality compares its lists by reference).
+    /// </summary>
+    public string Fingerprint() => string.Join('\u001f',
+        Name, ConnectionString, PasswordFile ?? "", PasswordEnv ?? "", StatementTimeout.Ticks, TopTables, AutoDiscover,
+        string.Join(',', Include), string.Join(',', Exclude), string.Join(',', Labels.Select(static l => l.Key + "=" + l.Value)));
 }

@@ -95,6 +95,56 @@ public sealed class PostgresExporterTests
     }
 
     [Fact]
+    public async Task Reload_StartsAnAddedDatabase_RetiresARemovedOne_AndKeepsEveryCounter()
+    {
+        PostgresServer server = await PostgresServer.GetAsync();
+        string passwordFile = Path.Combine(Path.GetTempPath(), $"aishell-pw-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(passwordFile, server.Password + "\n");
+        string Config(params string[] names) => "prometheus:\n  collect_interval: 1\n  databases:\n" + string.Concat(names.Select(n => $"""
+                - name: {n}
+                  connection_string: "{server.ConnectionStringWithoutPassword}"
+                  password_file: {passwordFile}
+
+            """));
+        try
+        {
+            await using ExporterProcess exporter = await ExporterProcess.StartAsync(Config("app1", "keep"));
+            await WaitForAsync(exporter, "aishell_up{database=\"app1\"} 1");
+            await WaitForAsync(exporter, "aishell_up{database=\"keep\"} 1");
+            using var http = new HttpClient();
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"),
+                new StringContent("{\"kind\":\"feature\",\"feature\":\"reload\"}\n"))).StatusCode);
+            await WaitForAsync(exporter, "aishell_feature_usage_total{feature=\"reload\"} 1");
+
+            await File.WriteAllTextAsync(Path.Combine(exporter.Home, "exporter.yaml"), Config("keep", "app3"));
+            ProcessRunner.Signal(exporter.Process, 1); // SIGHUP
+            await WaitForAsync(exporter, "aishell_up{database=\"app3\"} 1");
+            await WaitForAsync(exporter, "aishell_collector_up{collector=\"postgres/app3\"} 1");
+            Assert.Contains("databases -app1 +app3 applied", exporter.Stderr, StringComparison.Ordinal);
+
+            // The removed database's series leave the exposition (through the pipeline, after its last batch).
+            var sw = Stopwatch.StartNew();
+            string text = await ScrapeAsync(exporter);
+            while (text.Contains("database=\"app1\"", StringComparison.Ordinal) && sw.ElapsedMilliseconds < 10_000)
+            {
+                await Task.Delay(200);
+                text = await ScrapeAsync(exporter);
+            }
+
+            Assert.DoesNotContain("database=\"app1\"", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("collector=\"postgres/app1\"", text, StringComparison.Ordinal);
+            Assert.Contains("aishell_up{database=\"keep\"} 1", text, StringComparison.Ordinal);
+            Assert.Contains("aishell_feature_usage_total{feature=\"reload\"} 1", text, StringComparison.Ordinal);
+            Assert.Contains("aishell_config_last_reload_successful 1", text, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(exporter.BaseUrl, "/ready"))).StatusCode);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    [Fact]
     public async Task TwoDatabases_OneUnreachable_ServesEverySeedMetricForTheReachable_AndUpZeroForTheOther()
     {
         (ExporterProcess exporter, PostgresServer server) = await StartAsync();
