@@ -16,20 +16,18 @@ public sealed class MetricsPipeline : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IActorRef _supervisor;
     private readonly Task[] _drained;
-    private readonly PipelineOptions _options;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CollectorSlot> _slots; // by source name
     private readonly Dictionary<string, HashSet<MetricFamily>> _familiesByCollector; // by collector name
     private int _stopped;
 
     private MetricsPipeline(ActorSystem system, IActorRef supervisor, Task[] drained, MetricRegistry registry,
-        ShardChannels channels, PipelineStatus status, PipelineOptions options, List<CollectorSlot> slots,
+        ShardChannels channels, PipelineStatus status, List<CollectorSlot> slots,
         Dictionary<string, HashSet<MetricFamily>> familiesByCollector)
     {
         _system = system;
         _supervisor = supervisor;
         _drained = drained;
-        _options = options;
         _slots = slots.ToDictionary(static s => PipelineStatus.SourceName(s.Collector.Name, s.Collector.Database), StringComparer.Ordinal);
         _familiesByCollector = familiesByCollector;
         Registry = registry;
@@ -80,7 +78,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
 
         IActorRef supervisor = system.ActorOf(
             Props.Create(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");
-        return new MetricsPipeline(system, supervisor, drained, registry, channels, status, options, slots, familiesByCollector);
+        return new MetricsPipeline(system, supervisor, drained, registry, channels, status, slots, familiesByCollector);
     }
 
     /// <summary>Registers each collector's families (remembering which families a kind of collector writes) and builds its slot.</summary>
