@@ -34,6 +34,21 @@ public sealed class LoadtestTests
     }
 
     [Fact]
+    public async Task Target_AtALowRate_ReportsTheRequestsLatency_NotTheWaitBetweenRequests()
+    {
+        await using ExporterProcess exporter = await ExporterProcess.StartAsync("prometheus:\n  collect_interval: 5\n");
+        using var home = new TempHome();
+        // 2 requests per second: the pacer waits about 500 ms before each; a loopback request takes a few ms.
+        RunResult result = await home.RunAsync("loadtest", "--target", new Uri(exporter.BaseUrl, "/api/v1/events").ToString(),
+            "--duration", "3s", "--concurrency", "1", "--batch", "100", "--rate", "200");
+        Assert.True(result.ExitCode == 0, result.All);
+        System.Text.RegularExpressions.Match p50 = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"latency p50\s+([\d.]+)ms");
+        Assert.True(p50.Success, result.Stdout);
+        double ms = double.Parse(p50.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(ms < 250, $"p50 {ms} ms includes the pacing wait:\n{result.Stdout}");
+    }
+
+    [Fact]
     public async Task Dsn_AgainstARealPostgres_MovesTheQueryHistogramAndThePoolMetrics()
     {
         PostgresServer server = await PostgresServer.GetAsync();

@@ -33,10 +33,10 @@ internal static class RemoteLoad
         var pacer = new RatePacer(options.Rate / options.Concurrency);
         while (!stop.IsCancellationRequested)
         {
-            long started = Stopwatch.GetTimestamp();
             try
             {
                 await pacer.WaitTurnAsync(options.Batch, stop);
+                long started = Stopwatch.GetTimestamp(); // after the pacer: latency is the request's, not the schedule's
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-ndjson");
                 using HttpResponseMessage response = await http.PostAsync(target, content, CancellationToken.None);
