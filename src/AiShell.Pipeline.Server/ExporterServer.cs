@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace AiShell.Pipeline.Server;
 
 /// <summary>
-/// The HTTP endpoint on Kestrel's slim builder. One terminal handler routes a handful of fixed
+/// The HTTP endpoint on Kestrel (the empty builder: no routing, no configuration sources). One terminal handler routes a handful of fixed
 /// paths; the metrics path serializes the registry into a pooled buffer and never waits on a collector.
 /// </summary>
 public sealed class ExporterServer : IAsyncDisposable
@@ -70,7 +70,11 @@ public sealed class ExporterServer : IAsyncDisposable
     public static ExporterServer Create(MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        // The empty builder plus Kestrel: the server is one terminal handler, so it needs no routing
+        // (the slim builder's routing alone pulled in the regular-expression engine).
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
