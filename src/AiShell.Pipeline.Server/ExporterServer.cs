@@ -6,6 +6,7 @@ using AiShell.Pipeline.Actors;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Exposition;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -16,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace AiShell.Pipeline.Server;
 
 /// <summary>
-/// The HTTP endpoint on Kestrel (the empty builder: no routing, no configuration sources). One terminal handler routes a handful of fixed
+/// The HTTP endpoint: Kestrel on a generic host, with one terminal handler. One terminal handler routes a handful of fixed
 /// paths; the metrics path serializes the registry into a pooled buffer and never waits on a collector.
 /// </summary>
 public sealed class ExporterServer : IAsyncDisposable
@@ -27,7 +28,7 @@ public sealed class ExporterServer : IAsyncDisposable
     public const string EventsPath = "/api/v1/events";
     public const string TargetsPath = "/api/v1/targets";
 
-    private readonly WebApplication _app;
+    private readonly IHost _app;
     private readonly MetricRegistry _registry;
     private readonly PipelineStatus _pipeline;
     private readonly ServerOptions _options;
@@ -38,7 +39,7 @@ public sealed class ExporterServer : IAsyncDisposable
     private long _lastScrapeTicks;
     private long _scrapes;
 
-    private ExporterServer(WebApplication app, MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
+    private ExporterServer(IHost app, MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
     {
         _app = app;
         _registry = registry;
@@ -49,7 +50,6 @@ public sealed class ExporterServer : IAsyncDisposable
         MetricFamily scrapes = registry.Register(MetricCatalog.ScrapesTotal);
         _textScrapes = scrapes.WithLabels("text");
         _openMetricsScrapes = scrapes.WithLabels("openmetrics");
-        _app.Run(HandleAsync);
     }
 
     /// <summary>The port actually bound (differs from the configured one when that was 0).</summary>
@@ -70,22 +70,25 @@ public sealed class ExporterServer : IAsyncDisposable
     public static ExporterServer Create(MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        // The empty builder plus Kestrel: the server is one terminal handler, so it needs no routing
-        // (the slim builder's routing alone pulled in the regular-expression engine).
-        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxEventBodyBytes + 1; // the events handler answers 413 itself
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            Listen(kestrel, options.Host, options.Port, options.Tls);
-        });
-        return new ExporterServer(builder.Build(), registry, pipeline, options);
+        // A generic host with Kestrel and one terminal handler: no WebApplication, so no routing
+        // (which alone pulled in the regular-expression engine) and no configuration sources.
+        ExporterServer? server = null;
+        IHostBuilder builder = new HostBuilder()
+            .ConfigureLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
+            .ConfigureWebHost(web => web
+                .UseKestrelCore()
+                .UseKestrelHttpsConfiguration()
+                .ConfigureKestrel(kestrel =>
+                {
+                    kestrel.AddServerHeader = false;
+                    kestrel.Limits.MaxRequestBodySize = options.MaxEventBodyBytes + 1; // the events handler answers 413 itself
+                    kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+                    kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+                    Listen(kestrel, options.Host, options.Port, options.Tls);
+                })
+                .Configure(app => app.Run(context => server!.HandleAsync(context))));
+        server = new ExporterServer(builder.Build(), registry, pipeline, options);
+        return server;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -101,7 +104,17 @@ public sealed class ExporterServer : IAsyncDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+        else
+        {
+            _app.Dispose();
+        }
+    }
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port, Security.TlsCertificates? tls)
     {
