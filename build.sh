@@ -5,14 +5,14 @@
 # warning is classified by the assembly it comes from: any from our own code (AiShell.*), or from a
 # third-party assembly not pinned below, or above its pinned count, fails the build. Keeping Akka's
 # reflection-created types (src/AiShell.Cli/AkkaRoots.xml) brings the pinned third-party ones: Akka's
-# reflection over config-named types and System.Configuration.ConfigurationManager (Akka's optional
-# app.config section). Newtonsoft.Json is gone: Akka's serializers are replaced (LocalOnlySerializer).
+# reflection over config-named types. Newtonsoft.Json is gone (Akka's serializers are replaced by
+# LocalOnlySerializer), and so is System.Configuration.ConfigurationManager (Akka's app.config lookup
+# is stubbed out by src/AiShell.Cli/AkkaSubstitutions.xml).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 declare -A PINNED=(
   [Akka]=29
-  [System.Configuration.ConfigurationManager]=6
 )
 
 apt_install() {

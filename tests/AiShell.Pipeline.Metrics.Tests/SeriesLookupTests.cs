@@ -76,13 +76,17 @@ public sealed class SeriesLookupTests
     {
         MetricRegistry registry = TestRegistries.ProductShape(labelSets: 200);
         MetricFamily counter = registry.Find("aishell_query_total")!;
-        counter.WithLabels("db0", "SELECT", "success");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        static void Resolve(MetricFamily family)
         {
-            counter.WithLabels("db0", "SELECT", "success").Add(1);
+            for (int i = 0; i < 10_000; i++)
+            {
+                family.WithLabels("db0", "SELECT", "success").Add(1);
+            }
         }
 
+        Resolve(counter); // first: the JIT's own work (tiering, on-stack replacement) is not ours to count
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Resolve(counter);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(200, counter.Count);
     }
