@@ -292,7 +292,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         Recorder.Dispose();
         await Pipeline.StopAsync(TimeSpan.FromSeconds(5));
         Console.WriteLine(ShutdownSummary());
-        foreach (IAsyncDisposable item in _owned)
+        foreach (IAsyncDisposable item in _owned.ToArray()) // a snapshot: a reload may still be changing the list
         {
             await item.DisposeAsync();
         }
