@@ -130,8 +130,8 @@ internal static class PrometheusStatusCommand
     {
         try
         {
-            // The first non-empty line: a token file may list several tokens, one per line.
-            string? secret = File.ReadLines(path).Select(static l => l.Trim()).FirstOrDefault(static l => l.Length > 0);
+            // The first token: a token file may list several, read as the exporter reads them.
+            string? secret = Pipeline.Server.Security.AccessControl.ReadTokenFile(path).FirstOrDefault();
             return secret ?? throw new IOException($"{what}: {path} is empty");
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)

@@ -30,7 +30,7 @@ internal sealed class CollectorActor : UntypedActor, IWithTimers
         _self = self;
         _channels = channels;
         _options = options;
-        _source = PipelineStatus.SourceName(collector.Name, collector.Database);
+        _source = PipelineStatus.SourceOf(collector);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;

@@ -4,7 +4,11 @@ using AiShell.Pipeline.Collectors;
 namespace AiShell.Pipeline.Actors;
 
 /// <summary>A collector with its health record and self-metrics, as the supervisor starts it.</summary>
-internal sealed record CollectorSlot(ICollector Collector, CollectorHealth Health, CollectorSelfMetrics Self);
+internal sealed record CollectorSlot(ICollector Collector, CollectorHealth Health, CollectorSelfMetrics Self)
+{
+    /// <summary><c>host</c>, <c>postgres/app1</c>: the collector's name in health, logs and self-metrics.</summary>
+    public string Source => PipelineStatus.SourceOf(Collector);
+}
 
 /// <summary>
 /// Parent of the collector actors. Every failure is counted (<c>aishell_collector_errors_total</c>),
@@ -41,10 +45,8 @@ internal sealed class CollectorSupervisorActor : UntypedActor
         PipelineOptions options = _options;
         IActorRef child = Context.ActorOf(Props.Create(() => new CollectorActor(slot.Collector, slot.Health, slot.Self, channels, options)),
             $"collector-{_started++}");
-        _children[SourceOf(slot)] = child;
+        _children[slot.Source] = child;
     }
-
-    private static string SourceOf(CollectorSlot slot) => PipelineStatus.SourceName(slot.Collector.Name, slot.Collector.Database);
 
     protected override void OnReceive(object message)
     {
@@ -77,7 +79,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
                 continue;
             }
 
-            _slots.RemoveAll(slot => SourceOf(slot) == source);
+            _slots.RemoveAll(slot => slot.Source == source);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             child.Tell(new CollectorMessages.Retire(done));
             retiring.Add(done.Task);
@@ -97,7 +99,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
         {
             foreach (CollectorSlot slot in _slots)
             {
-                if (PipelineStatus.SourceName(slot.Collector.Name, slot.Collector.Database) == failed.CollectorSource)
+                if (slot.Source == failed.CollectorSource)
                 {
                     string error = failed.InnerException?.Message ?? failed.Message;
                     slot.Health.RecordFailure(_options.Time.GetUtcNow(), error);

@@ -28,7 +28,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
         _system = system;
         _supervisor = supervisor;
         _drained = drained;
-        _slots = slots.ToDictionary(static s => PipelineStatus.SourceName(s.Collector.Name, s.Collector.Database), StringComparer.Ordinal);
+        _slots = slots.ToDictionary(static s => s.Source, StringComparer.Ordinal);
         _familiesByCollector = familiesByCollector;
         Registry = registry;
         Channels = channels;
@@ -116,11 +116,11 @@ public sealed class MetricsPipeline : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(collectors);
         lock (_gate)
         {
-            List<CollectorSlot> slots = Prepare(Registry, collectors.Where(c => !_slots.ContainsKey(PipelineStatus.SourceName(c.Name, c.Database))),
+            List<CollectorSlot> slots = Prepare(Registry, collectors.Where(c => !_slots.ContainsKey(PipelineStatus.SourceOf(c))),
                 _familiesByCollector);
             foreach (CollectorSlot slot in slots)
             {
-                _slots[PipelineStatus.SourceName(slot.Collector.Name, slot.Collector.Database)] = slot;
+                _slots[slot.Source] = slot;
             }
 
             Status.Change(slots.ConvertAll(static s => s.Health), []);
@@ -142,7 +142,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
         {
             foreach (ICollector collector in collectors)
             {
-                if (_slots.Remove(PipelineStatus.SourceName(collector.Name, collector.Database), out CollectorSlot? slot))
+                if (_slots.Remove(PipelineStatus.SourceOf(collector), out CollectorSlot? slot))
                 {
                     removed.Add(slot);
                 }
@@ -154,7 +154,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
             return;
         }
 
-        List<string> sources = removed.ConvertAll(static s => PipelineStatus.SourceName(s.Collector.Name, s.Collector.Database));
+        List<string> sources = removed.ConvertAll(static s => s.Source);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _supervisor.Tell(new SupervisorMessages.Remove(sources, done));
         await done.Task.WaitAsync(timeout);

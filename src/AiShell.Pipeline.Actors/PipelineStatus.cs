@@ -49,6 +49,8 @@ public sealed class PipelineStatus
     internal static string SourceName(string collector, string database) =>
         database.Length == 0 ? collector : collector + "/" + database;
 
+    internal static string SourceOf(Collectors.ICollector collector) => SourceName(collector.Name, collector.Database);
+
     internal void MarkFolded(string source)
     {
         if (Volatile.Read(ref _state).BySource.TryGetValue(source, out CollectorHealth? health))

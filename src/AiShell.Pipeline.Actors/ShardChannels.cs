@@ -20,6 +20,7 @@ public sealed class ShardChannels : ISampleSink
 {
     private readonly Channel<SampleBatch>[] _channels;
     private readonly long _maxPending;
+    private readonly long _roomAgain; // half the budget: blocked producers wake when pending falls to it
     private readonly int[] _idle;
     private readonly ManualResetEventSlim _room = new(initialState: true, spinCount: 0);
     private long _pending;
@@ -29,6 +30,7 @@ public sealed class ShardChannels : ISampleSink
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPendingSamples, 1);
         _maxPending = maxPendingSamples;
+        _roomAgain = maxPendingSamples / 2;
         _idle = new int[shards];
         _channels = new Channel<SampleBatch>[shards];
         for (int i = 0; i < shards; i++)
@@ -94,7 +96,7 @@ public sealed class ShardChannels : ISampleSink
     public void Release(long samples)
     {
         long after = Interlocked.Add(ref _pending, -samples);
-        if (after <= _maxPending / 2 && !_room.IsSet)
+        if (after <= _roomAgain && !_room.IsSet)
         {
             _room.Set(); // wake producers blocked in WaitForRoom
         }
@@ -102,14 +104,14 @@ public sealed class ShardChannels : ISampleSink
 
     public bool WaitForRoom(TimeSpan timeout)
     {
-        if (Pending <= _maxPending / 2)
+        if (Pending <= _roomAgain)
         {
             return true;
         }
 
         _room.Reset();
         // Released between the check and the reset: look again so that no wake-up is lost.
-        return Pending <= _maxPending / 2 || _room.Wait(timeout);
+        return Pending <= _roomAgain || _room.Wait(timeout);
     }
 
     /// <summary>Collector path: waits until the batch is admitted, then queues it.</summary>

@@ -167,23 +167,10 @@ public static class DogStatsdParser
         return false;
     }
 
-    /// <summary>Splits a datagram into lines (statsd clients pack several per packet).</summary>
-    public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<string> lines)
-    {
-        ArgumentNullException.ThrowIfNull(lines);
-        var ranges = new List<Range>();
-        int count = SplitLines(packet, scratch, ranges);
-        foreach (Range range in ranges)
-        {
-            lines.Add(scratch[..count][range].ToString());
-        }
-
-        return lines.Count;
-    }
-
     /// <summary>
-    /// Decodes a datagram into <paramref name="scratch"/> and lists its non-empty lines as ranges of
-    /// it (no string per line); returns how many characters were decoded.
+    /// Splits a datagram (statsd clients pack several lines per packet): decodes it into
+    /// <paramref name="scratch"/> and lists its non-empty lines as ranges of it (no string per line);
+    /// returns how many characters were decoded.
     /// </summary>
     public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<Range> lines)
     {

@@ -46,21 +46,25 @@ public sealed class EventIngestor
         return TryHandOver(builder, events.Count, source);
     }
 
-    /// <summary>Hands over what a builder holds, or releases it and returns false when the pipeline is full.</summary>
-    internal bool TryHandOver(SampleBatchBuilder builder, int events, string source)
+    /// <summary>
+    /// Hands over what a builder holds, or releases it and returns false when the pipeline is full.
+    /// A loop that hands over often passes its own <paramref name="batches"/> list to reuse.
+    /// </summary>
+    internal bool TryHandOver(SampleBatchBuilder builder, int events, string source, List<SampleBatch>? batches = null)
     {
-        List<SampleBatch> batches = builder.Build();
-        if (TryWrite(batches, events, source))
+        batches ??= [];
+        builder.BuildInto(batches);
+        bool written = TryWrite(batches, events, source);
+        if (!written)
         {
-            return true;
+            foreach (SampleBatch batch in batches)
+            {
+                batch.Release();
+            }
         }
 
-        foreach (SampleBatch batch in batches)
-        {
-            batch.Release();
-        }
-
-        return false;
+        batches.Clear();
+        return written;
     }
 
     /// <summary>One all-or-nothing attempt; the caller keeps the batches when it fails (and may retry).</summary>

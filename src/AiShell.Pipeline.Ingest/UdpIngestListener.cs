@@ -49,6 +49,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
         var lines = new List<Range>();
         var pool = new StringPool();
         var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, FlushSamples + 64);
+        var batches = new List<SampleBatch>(_ingestor.Shards); // reused for every hand-over
         int events = 0;
         EndPoint from = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         try
@@ -63,7 +64,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
                 {
-                    HandOver(builder, ref events); // quiet: deliver what is pending
+                    HandOver(builder, batches, ref events); // quiet: deliver what is pending
                     continue;
                 }
                 catch (SocketException) when (!_stopping)
@@ -93,11 +94,11 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
                 if (builder.Count >= FlushSamples)
                 {
-                    HandOver(builder, ref events);
+                    HandOver(builder, batches, ref events);
                 }
             }
 
-            HandOver(builder, ref events);
+            HandOver(builder, batches, ref events);
             _stopped.TrySetResult();
         }
         catch (Exception ex)
@@ -106,9 +107,9 @@ public sealed class UdpIngestListener : IAsyncDisposable
         }
     }
 
-    private void HandOver(SampleBatchBuilder builder, ref int events)
+    private void HandOver(SampleBatchBuilder builder, List<SampleBatch> batches, ref int events)
     {
-        if (events > 0 && !_ingestor.TryHandOver(builder, events, IngestSources.Udp))
+        if (events > 0 && !_ingestor.TryHandOver(builder, events, IngestSources.Udp, batches))
         {
             _ingestor.Dropped(IngestSources.Udp, events);
         }

@@ -139,11 +139,7 @@ public sealed class MetricFamily
     private Series WithKeptLabels(ReadOnlySpan<string> labelValues)
     {
         LabelValueBuffer buffer = default;
-        Span<string> kept = _kept!.Length <= LabelValueBuffer.Length ? buffer[.._kept.Length] : new string[_kept.Length];
-        for (int i = 0; i < kept.Length; i++)
-        {
-            kept[i] = labelValues[_kept[i]];
-        }
+        Span<string> kept = LabelValueBuffer.Project(labelValues, _kept!, buffer);
 
         int hash = _index.Hash(kept);
         return _index.Find(kept, hash) ?? FindOrAdd(kept, hash);
@@ -232,20 +228,7 @@ public sealed class MetricFamily
         var labels = new StringBuilder(_constantLabelText);
         for (int i = 0; i < labelValues.Length; i++)
         {
-            // An empty value is the same as no label in Prometheus: leave it out.
-            if (labelValues[i].Length == 0)
-            {
-                continue;
-            }
-
-            if (labels.Length > 0)
-            {
-                labels.Append(',');
-            }
-
-            labels.Append(LabelNames[i]).Append("=\"");
-            TextEscaper.AppendLabelValue(labels, labelValues[i]);
-            labels.Append('"');
+            TextEscaper.AppendLabel(labels, LabelNames[i], labelValues[i]);
         }
 
         AppendDatabaseLabels(labels, labelValues);
@@ -274,19 +257,10 @@ public sealed class MetricFamily
 
         foreach ((string name, string value) in extra)
         {
-            if (value.Length == 0 || Array.IndexOf(LabelNames, name) >= 0)
+            if (Array.IndexOf(LabelNames, name) < 0) // the family's own label wins; the registry rejects such clashes up front
             {
-                continue; // the family's own label wins; the registry rejects such clashes up front
+                TextEscaper.AppendLabel(labels, name, value);
             }
-
-            if (labels.Length > 0)
-            {
-                labels.Append(',');
-            }
-
-            labels.Append(name).Append("=\"");
-            TextEscaper.AppendLabelValue(labels, value);
-            labels.Append('"');
         }
     }
 

@@ -30,19 +30,7 @@ public sealed class MetricRegistry
                 ThrowHelper.Argument($"Constant label name '{name}' is not a valid label name.");
             }
 
-            if (value.Length == 0)
-            {
-                continue;
-            }
-
-            if (sb.Length > 0)
-            {
-                sb.Append(',');
-            }
-
-            sb.Append(name).Append("=\"");
-            TextEscaper.AppendLabelValue(sb, value);
-            sb.Append('"');
+            TextEscaper.AppendLabel(sb, name, value);
         }
 
         _constantLabelText = sb.ToString();

@@ -135,7 +135,7 @@ public sealed class Series
 
     private void ObserveSummary(double value, long now)
     {
-        _window!.Record(value, 1, now);
+        _window!.Record(value, now);
         Volatile.Write(ref _summaryCount, _summaryCount + 1);
         Volatile.Write(ref _sum, _sum + value);
         _written = true;
@@ -237,8 +237,8 @@ public sealed class Series
         int finite = _buckets!.Length - 1;
         // The index is the number of bounds the value is not within (NaN is within none, so it lands
         // in +Inf). Bounds come padded with +Inf to whole vectors: four compares at once and a
-        // population count, no data-dependent branch. An early-exit scan mispredicted on most
-        // observations of spread-out durations and cost twice as much.
+        // population count, no data-dependent branch. (Measured on the record path: 22.5 ns against
+        // 22.9 ns for the early-exit scan; a branch-free scalar count was slower, 31 ns.)
         if (Vector256.IsHardwareAccelerated)
         {
             var v = Vector256.Create(value);

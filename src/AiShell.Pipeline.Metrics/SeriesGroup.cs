@@ -78,14 +78,7 @@ public sealed class SeriesGroup
         LabelValueBuffer buffer = default;
         for (int f = 0; f < _families.Length; f++)
         {
-            int[] projection = _projections[f];
-            Span<string> values = projection.Length <= LabelValueBuffer.Length ? buffer[..projection.Length] : new string[projection.Length];
-            for (int j = 0; j < projection.Length; j++)
-            {
-                values[j] = labelValues[projection[j]];
-            }
-
-            resolved[f] = _families[f].WithLabels(values);
+            resolved[f] = _families[f].WithLabels(LabelValueBuffer.Project(labelValues, _projections[f], buffer));
             overflowed |= _families[f].IsOverflow(resolved[f]);
         }
 

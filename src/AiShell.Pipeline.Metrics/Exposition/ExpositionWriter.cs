@@ -83,11 +83,7 @@ public static class ExpositionWriter
         s.QuantileBuckets(quantiles, buckets, now);
         for (int i = 0; i < quantiles.Length; i++)
         {
-            ReadOnlySpan<byte> value = buckets[i] < 0 ? "NaN"u8 : Internal.SlidingQuantiles.MiddleText[buckets[i]];
-            Span<byte> span = Open(buffer, s.SamplePrefix, labels[i], value.Length, out int at);
-            value.CopyTo(span[at..]);
-            span[at + value.Length] = (byte)'\n';
-            buffer.Advance(at + value.Length + 1);
+            WriteSample(buffer, s.SamplePrefix, labels[i], buckets[i] < 0 ? "NaN"u8 : Internal.SlidingQuantiles.MiddleText[buckets[i]]);
         }
 
         WriteSample(buffer, s.SumPrefix, default, s.Sum);
@@ -109,6 +105,14 @@ public static class ExpositionWriter
         Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
         at += NumberFormatter.Write(span[at..], value);
         Close(buffer, span, at, exemplar);
+    }
+
+    /// <summary>A sample line whose value is already text (a summary's quantile, formatted once per bucket).</summary>
+    private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, ReadOnlySpan<byte> value)
+    {
+        Span<byte> span = Open(buffer, prefix, label, 0, out int at);
+        value.CopyTo(span[at..]);
+        Close(buffer, span, at + value.Length, default);
     }
 
     private static Span<byte> Open(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, int exemplarLength, out int at)

@@ -12,9 +12,10 @@ namespace AiShell.Pipeline.Metrics.Internal;
 /// table. Nothing is ever removed.
 /// <para>
 /// The hash is our own: per value, its first and last eight bytes (UTF-16) each go through a seeded
-/// multiply, in parallel; longer values first run a multiply–xorshift chain over the rest. It costs about a nanosecond per short label value, where the framework's randomized
-/// string hash costs several. The seed is random per index, so label values that collide cannot be
-/// precomputed; and the family's series limit caps how long any probe sequence can get.
+/// multiply, in parallel; longer values first run a multiply–xorshift chain over the rest. Three
+/// short label values hash in about 6.5 ns, where the locked dictionary's whole lookup took about
+/// 30. The seed is random per index, so label values that collide cannot be precomputed; and the
+/// family's series limit caps how long any probe sequence can get.
 /// </para>
 /// </summary>
 internal sealed class SeriesIndex<T>

@@ -44,7 +44,7 @@ internal sealed class SlidingQuantiles
         _starts[0] = now;
     }
 
-    public void Record(double value, long count, long now)
+    public void Record(double value, long now)
     {
         if (now - Volatile.Read(ref _starts[_current]) >= _slotTicks)
         {
@@ -60,7 +60,7 @@ internal sealed class SlidingQuantiles
 
         long[] counts = range.Counts;
         int at = index - range.Low;
-        Volatile.Write(ref counts[at], counts[at] + count);
+        Volatile.Write(ref counts[at], counts[at] + 1);
         Volatile.Write(ref _version, _version + 1);
     }
 
@@ -156,7 +156,7 @@ internal sealed class SlidingQuantiles
             }
         }
 
-        Compute(qs, into, now);
+        Compute(qs, into, liveMask);
         lock (_cacheGate)
         {
             if (!qs.SequenceEqual(_cachedQs))
@@ -188,7 +188,8 @@ internal sealed class SlidingQuantiles
         return mask;
     }
 
-    private void Compute(ReadOnlySpan<double> qs, Span<int> into, long now)
+    /// <summary>Merges the slots in <paramref name="liveMask"/> and finds each quantile's bucket.</summary>
+    private void Compute(ReadOnlySpan<double> qs, Span<int> into, int liveMask)
     {
         int low = Buckets;
         int high = 0; // exclusive
@@ -196,8 +197,7 @@ internal sealed class SlidingQuantiles
         int liveCount = 0;
         for (int s = 0; s < Slots; s++)
         {
-            long start = Volatile.Read(ref _starts[s]);
-            if (start == long.MinValue || now - start >= _windowTicks || Volatile.Read(ref _ranges[s]) is not { } range)
+            if ((liveMask & (1 << s)) == 0 || Volatile.Read(ref _ranges[s]) is not { } range)
             {
                 continue;
             }

@@ -24,6 +24,27 @@ internal static class TextEscaper
     }
 
     /// <summary>
+    /// Appends <c>name="value"</c> (escaped), after a comma when the text is not empty. An empty
+    /// value is the same as no label in Prometheus, so it is left out.
+    /// </summary>
+    public static void AppendLabel(StringBuilder sb, string name, string value)
+    {
+        if (value.Length == 0)
+        {
+            return;
+        }
+
+        if (sb.Length > 0)
+        {
+            sb.Append(',');
+        }
+
+        sb.Append(name).Append("=\"");
+        AppendLabelValue(sb, value);
+        sb.Append('"');
+    }
+
+    /// <summary>
     /// HELP text. 0.0.4 escapes backslash and line feed; OpenMetrics also escapes the double quote.
     /// </summary>
     public static string EscapeHelp(string help, bool openMetrics)

@@ -30,19 +30,10 @@ public enum SampleOp : byte
 /// </summary>
 public readonly record struct Sample(Series Series, double Value, long Count, SampleOp Op)
 {
-    public Sample(Series series, double value, SampleOp op)
-        : this(series, value, 0, op)
-    {
-    }
-
-    /// <summary>Applies the sample. Only the aggregator that owns the series' shard calls this.</summary>
-    public void Fold()
-    {
-        long now = Series.NoTimestamp;
-        Fold(ref now);
-    }
-
-    /// <summary>Applies the sample, sharing the batch's one clock read (see <see cref="Series.Observe(double, ref long)"/>).</summary>
+    /// <summary>
+    /// Applies the sample, sharing the batch's one clock read (see <see cref="Series.Observe(double, ref long)"/>).
+    /// Only the aggregator that owns the series' shard calls this.
+    /// </summary>
     internal void Fold(ref long now)
     {
         switch (Op)

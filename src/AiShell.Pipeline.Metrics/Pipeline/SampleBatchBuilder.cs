@@ -46,8 +46,6 @@ public sealed class SampleBatchBuilder
     /// <summary>Observation into a histogram also written outside the pipeline (atomic on fold).</summary>
     public void ObserveShared(Series series, double value) => Append(series, value, 0, SampleOp.ObserveShared);
 
-    public void Add(in Sample sample) => Append(sample.Series, sample.Value, sample.Count, sample.Op);
-
     /// <summary>Writes the sample straight into its shard's array (no intermediate copy of the struct).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Append(Series series, double value, long count, SampleOp op)

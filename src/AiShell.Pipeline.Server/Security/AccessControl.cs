@@ -107,6 +107,10 @@ public sealed class AccessControl
         return false;
     }
 
+    /// <summary>The tokens of a <c>bearer_token_file</c>: one per non-empty line, surrounding spaces trimmed.</summary>
+    public static IEnumerable<string> ReadTokenFile(string path) =>
+        File.ReadLines(path).Select(static l => l.Trim()).Where(static l => l.Length > 0);
+
     private byte[][] FileTokens()
     {
         if (_tokenFile is null || !File.Exists(_tokenFile))
@@ -121,7 +125,7 @@ public sealed class AccessControl
             return cached.Tokens;
         }
 
-        byte[][] tokens = [.. File.ReadAllLines(_tokenFile).Select(l => l.Trim()).Where(l => l.Length > 0).Select(Encoding.UTF8.GetBytes)];
+        byte[][] tokens = [.. ReadTokenFile(_tokenFile).Select(Encoding.UTF8.GetBytes)];
         _fileTokens = (stamp, tokens);
         return tokens;
     }
