@@ -114,7 +114,8 @@ public sealed class IngestTests
         int udpPort = FreeUdpPort();
         await using ExporterProcess exporter = await ExporterProcess.StartAsync(
             $"prometheus:\n  collect_interval: 5\n  ingest:\n    udp_port: {udpPort}\n");
-        Assert.Contains($"✓ DogStatsD ingest: udp://127.0.0.1:{udpPort}", exporter.Stdout);
+        // The ingest lines follow "Ready for scraping", so the harness may not have read them yet.
+        Assert.Equal($"✓ DogStatsD ingest: udp://127.0.0.1:{udpPort}", await exporter.WaitForLineAsync("✓ DogStatsD ingest: "));
         using var udp = new UdpClient();
         udp.Connect(IPAddress.Loopback, udpPort);
         for (int i = 0; i < 100; i++)
