@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 declare -A PINNED=(
-  [Akka]=29
+  [Akka]=24
 )
 
 apt_install() {

@@ -43,7 +43,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
     {
         ShardChannels channels = _channels;
         PipelineOptions options = _options;
-        IActorRef child = Context.ActorOf(Props.Create(() => new CollectorActor(slot.Collector, slot.Health, slot.Self, channels, options)),
+        IActorRef child = Context.ActorOf(FactoryProducer<CollectorActor>.Props(() => new CollectorActor(slot.Collector, slot.Health, slot.Self, channels, options)),
             $"collector-{_started++}");
         _children[slot.Source] = child;
     }

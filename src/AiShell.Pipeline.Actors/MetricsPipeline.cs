@@ -69,7 +69,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
             var samplesSeries = samples.WithLabels(label);
             var batchesSeries = batches.WithLabels(label);
             aggregators[shard] = system.ActorOf(
-                Props.Create(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, pending, done))
+                FactoryProducer<AggregatorActor>.Props(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, pending, done))
                     .WithDispatcher(AkkaSettings.AggregatorDispatcher),
                 $"aggregator-{label}");
         }
@@ -77,7 +77,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
         channels.Wake = shard => aggregators[shard].Tell(AggregatorMessages.Drain.Instance);
 
         IActorRef supervisor = system.ActorOf(
-            Props.Create(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");
+            FactoryProducer<CollectorSupervisorActor>.Props(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");
         return new MetricsPipeline(system, supervisor, drained, registry, channels, status, slots, familiesByCollector);
     }
 
