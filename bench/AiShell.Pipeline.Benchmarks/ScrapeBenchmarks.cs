@@ -6,8 +6,10 @@ using Prom = Prometheus;
 namespace AiShell.Pipeline.Benchmarks;
 
 /// <summary>
-/// One scrape, ours into a reused buffer and prometheus-net into a reused stream, in both formats.
-/// A derived class fills the two registries with the same series and values.
+/// One scrape, ours into a reused buffer and prometheus-net into a reused stream, in both formats;
+/// and the way a server sends it, streamed to a sink (Stream.Null): ours in 32 KiB pieces as
+/// ExporterServer does, prometheus-net through its own buffering. A derived class fills the two
+/// registries with the same series and values.
 /// </summary>
 [MemoryDiagnoser]
 public abstract class ScrapeBenchmarks
@@ -42,6 +44,25 @@ public abstract class ScrapeBenchmarks
         _buffer.Reset();
         ExpositionWriter.Write(_buffer, Ours, ExpositionFormat.Text);
         return _buffer.Length;
+    }
+
+    /// <summary>The piece size of ExporterServer.ScrapeChunkBytes.</summary>
+    private const int ChunkBytes = 32 * 1024;
+
+    [Benchmark]
+    public int TheirsTextStreamed()
+    {
+        Theirs.CollectAndExportAsTextAsync(Stream.Null, Prom.ExpositionFormat.PrometheusText).GetAwaiter().GetResult();
+        return 0;
+    }
+
+    [Benchmark]
+    public long OursTextStreamed()
+    {
+        _buffer.Reset();
+        long sent = ExpositionWriter.WriteAsync(_buffer, Ours, ExpositionFormat.Text, Stream.Null, ChunkBytes, default)
+            .GetAwaiter().GetResult();
+        return sent + _buffer.Length;
     }
 
     [Benchmark]

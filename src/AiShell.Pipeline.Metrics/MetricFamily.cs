@@ -107,9 +107,20 @@ public sealed class MetricFamily
     /// </summary>
     internal ReadOnlySpan<Series> SeriesSnapshot()
     {
+        (Series[] series, int count) = SeriesView();
+        return new ReadOnlySpan<Series>(series, 0, count);
+    }
+
+    /// <summary>
+    /// The same view as an array and a count, for a reader that stops and resumes (a streaming
+    /// scrape): series are only appended, and a grown array is a copy, so the first
+    /// <c>count</c> entries of this array never change.
+    /// </summary>
+    internal (Series[] Series, int Count) SeriesView()
+    {
         int count = Volatile.Read(ref _count);
         Series[] series = Volatile.Read(ref _series);
-        return new ReadOnlySpan<Series>(series, 0, count);
+        return (series, count);
     }
 
     /// <summary>Every series created so far, written or not (a copy; the serializer reads without copying).</summary>

@@ -59,6 +59,9 @@ public sealed class MetricRegistry
     /// <summary>Families in registration order, which is the exposition order.</summary>
     public ReadOnlySpan<MetricFamily> Families => Volatile.Read(ref _families);
 
+    /// <summary>The same families as an array a streaming scrape can hold across awaits (copy-on-write: never changes).</summary>
+    internal MetricFamily[] FamilySnapshot => Volatile.Read(ref _families);
+
     /// <summary>Total series across all families.</summary>
     public int SeriesCount
     {
@@ -80,6 +83,8 @@ public sealed class MetricRegistry
 
     /// <summary>Other libraries' metrics served in the same scrape.</summary>
     public ReadOnlySpan<Exposition.IExternalExposition> Externals => Volatile.Read(ref _externals);
+
+    internal Exposition.IExternalExposition[] ExternalSnapshot => Volatile.Read(ref _externals);
 
     public void AddExternal(Exposition.IExternalExposition external)
     {

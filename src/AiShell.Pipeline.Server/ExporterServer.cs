@@ -34,6 +34,9 @@ public sealed class ExporterServer : IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly HttpSelfMetrics _http;
     private readonly ScrapeBufferPool _buffers = new(capacity: 8);
+
+    /// <summary>A scrape is sent in pieces of about this size (see ServeMetricsAsync).</summary>
+    internal const int ScrapeChunkBytes = 32 * 1024;
     private readonly Series _textScrapes;
     private readonly Series _openMetricsScrapes;
     private long _lastScrapeTicks;
@@ -209,7 +212,6 @@ public sealed class ExporterServer : IAsyncDisposable
         ScrapeBuffer buffer = _buffers.Rent();
         try
         {
-            ExpositionWriter.Write(buffer, _registry, format);
             HttpResponse response = context.Response;
             response.StatusCode = 200;
             response.ContentType = ExpositionFormats.ContentType(format);
@@ -219,15 +221,24 @@ public sealed class ExporterServer : IAsyncDisposable
                 return;
             }
 
+            // Streamed in pieces of about ScrapeChunkBytes (chunked transfer encoding): a scrape
+            // holds one small buffer whatever the registry's size, and sends what it wrote while
+            // that is still in cache.
             if (AcceptsGzip(context.Request.Headers.AcceptEncoding.ToString()))
             {
                 response.Headers.ContentEncoding = "gzip";
                 await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
+                await ExpositionWriter.WriteAsync(buffer, _registry, format, gzip, ScrapeChunkBytes, context.RequestAborted);
                 await gzip.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
             }
             else
             {
-                response.ContentLength = buffer.Length;
+                long sent = await ExpositionWriter.WriteAsync(buffer, _registry, format, response.Body, ScrapeChunkBytes, context.RequestAborted);
+                if (sent == 0)
+                {
+                    response.ContentLength = buffer.Length; // it all fit in one piece
+                }
+
                 await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
             }
         }

@@ -92,3 +92,55 @@ public sealed class ExpositionWriterTests
     public void Negotiate_PicksOpenMetricsOnlyWhenAccepted(string accept, ExpositionFormat expected) =>
         Assert.Equal(expected, ExpositionFormats.Negotiate(accept));
 }
+
+public sealed class StreamingExpositionTests
+{
+    /// <summary>Counts the writes it receives and keeps their bytes.</summary>
+    private sealed class RecordingStream : MemoryStream
+    {
+        public int Writes { get; private set; }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData(ExpositionFormat.Text, 1)]
+    [InlineData(ExpositionFormat.Text, 4096)]
+    [InlineData(ExpositionFormat.OpenMetrics, 1000)]
+    public async Task Streamed_InPieces_IsByteForByteTheWholeExposition(ExpositionFormat format, int flushAt)
+    {
+        MetricRegistry registry = TestRegistries.ProductShape(labelSets: 300);
+        registry.Register(MetricDescriptor.Summary("latency_seconds", "Latency.", [0.5, 0.99], TimeSpan.FromMinutes(1), "route"))
+            .WithLabels("/a").Observe(0.25);
+        string whole = TestRegistries.Render(registry, format);
+
+        var buffer = new ScrapeBuffer(initialCapacity: 256);
+        using var destination = new RecordingStream();
+        long sent = await ExpositionWriter.WriteAsync(buffer, registry, format, destination, flushAt, CancellationToken.None);
+        long streamedLength = destination.Length;
+        destination.Write(buffer.WrittenSpan); // the tail the caller sends
+
+        Assert.Equal(whole, System.Text.Encoding.UTF8.GetString(destination.ToArray()));
+        Assert.Equal(streamedLength, sent);
+        Assert.True(destination.Writes > 10, $"only {destination.Writes} pieces were written");
+        // A piece is cut after the series that reached flushAt: the buffer never held much more.
+        Assert.True(buffer.Capacity <= Math.Max(256, 2 * (flushAt + 2048)), $"the buffer grew to {buffer.Capacity} bytes");
+    }
+
+    [Fact]
+    public async Task SmallRegistry_IsLeftWholeInTheBuffer_ForAContentLength()
+    {
+        MetricRegistry registry = TestRegistries.ProductShape(labelSets: 2);
+        var buffer = new ScrapeBuffer();
+        using var destination = new MemoryStream();
+        long sent = await ExpositionWriter.WriteAsync(buffer, registry, ExpositionFormat.Text, destination, 64 * 1024, CancellationToken.None);
+
+        Assert.Equal(0, sent);
+        Assert.Equal(0, destination.Length);
+        Assert.Equal(TestRegistries.Render(registry, ExpositionFormat.Text), System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+}
