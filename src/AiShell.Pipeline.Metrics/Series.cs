@@ -28,6 +28,7 @@ public sealed class Series
     private readonly Internal.Utf8Slice _samplePrefix; // in the family's PrefixArena
     private readonly Internal.Utf8Slice _sumPrefix;
     private readonly Internal.Utf8Slice _countPrefix;
+    private readonly Internal.ValueText? _sumText; // histograms and summaries: the sum's text while unchanged
 
     internal Series(MetricFamily family, int ordinal, string[] labelValues, Internal.Utf8Slice samplePrefix,
         Internal.Utf8Slice sumPrefix, Internal.Utf8Slice countPrefix)
@@ -42,10 +43,12 @@ public sealed class Series
         {
             _bounds = family.PaddedBuckets;
             _buckets = new long[family.Buckets.Length + 1];
+            _sumText = new Internal.ValueText();
         }
         else if (family.Type == MetricType.Summary)
         {
             _window = new Internal.SlidingQuantiles(family.Descriptor.Window, family.Time, family.Time.GetTimestamp());
+            _sumText = new Internal.ValueText();
         }
     }
 
@@ -64,6 +67,9 @@ public sealed class Series
 
     /// <summary>Histogram and summary only.</summary>
     internal ReadOnlySpan<byte> CountPrefix => _countPrefix.Span;
+
+    /// <summary>Histogram and summary only: the text of <see cref="Sum"/> while it is unchanged.</summary>
+    internal Internal.ValueText SumText => _sumText!;
 
     /// <summary>False until the first write: such a series is left out of the exposition.</summary>
     public bool HasValue => Volatile.Read(ref _written);

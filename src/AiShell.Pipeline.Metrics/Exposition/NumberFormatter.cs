@@ -28,6 +28,28 @@ internal static class NumberFormatter
         return WriteSlow(destination, value);
     }
 
+    /// <summary>
+    /// The same text, with non-integers copied from <paramref name="cache"/> when it holds this
+    /// value, and remembered there when it does not.
+    /// </summary>
+    public static int Write(Span<byte> destination, double value, Internal.ValueText cache)
+    {
+        if (value == Math.Floor(value) && Math.Abs(value) < MaxExactInteger)
+        {
+            Utf8Formatter.TryFormat((long)value, destination, out int written);
+            return written;
+        }
+
+        if (cache.TryCopy(value, destination, out int copied))
+        {
+            return copied;
+        }
+
+        int length = WriteSlow(destination, value);
+        cache.Publish(value, destination[..length]);
+        return length;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Write(Span<byte> destination, long value)
     {
