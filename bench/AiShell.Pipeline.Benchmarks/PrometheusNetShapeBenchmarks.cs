@@ -67,6 +67,11 @@ public class PrometheusNetShapeBenchmarks : ScrapeBenchmarks
             }
         }
 
+        if (Ours.SeriesCount != 4 * Names * Variants)
+        {
+            throw new InvalidOperationException($"ours holds {Ours.SeriesCount} series, prometheus-net {4 * Names * Variants}: not the same scrape");
+        }
+
         Prepare();
     }
 }

@@ -80,4 +80,20 @@ public abstract class ScrapeBenchmarks
         ExpositionWriter.Write(_buffer, Ours, ExpositionFormat.OpenMetrics);
         return _buffer.Length;
     }
+
+    [Benchmark]
+    public int TheirsOpenMetricsStreamed()
+    {
+        Theirs.CollectAndExportAsTextAsync(Stream.Null, Prom.ExpositionFormat.OpenMetricsText).GetAwaiter().GetResult();
+        return 0;
+    }
+
+    [Benchmark]
+    public long OursOpenMetricsStreamed()
+    {
+        _buffer.Reset();
+        long sent = ExpositionWriter.WriteAsync(_buffer, Ours, ExpositionFormat.OpenMetrics, Stream.Null, ChunkBytes, default)
+            .GetAwaiter().GetResult();
+        return sent + _buffer.Length;
+    }
 }

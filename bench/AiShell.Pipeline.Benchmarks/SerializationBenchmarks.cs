@@ -16,6 +16,7 @@ public class SerializationBenchmarks : ScrapeBenchmarks
         Ours = new MetricRegistry(new MetricOptions
         {
             BucketSets = new Dictionary<string, double[]> { ["query_duration"] = ProductShape.Buckets },
+            SeriesLimit = LabelSets, // the default cap (10,000 per family) would fold most of 50,000 label sets into one series
         });
         MetricFamily counter = Ours.Register(MetricDescriptor.Counter("query_total", "Total number of queries executed", ProductShape.LabelNames));
         MetricFamily histogram = Ours.Register(MetricDescriptor.Histogram("query_duration_seconds", "Query execution duration", "query_duration", ProductShape.LabelNames));
@@ -40,6 +41,11 @@ public class SerializationBenchmarks : ScrapeBenchmarks
                 h.Observe(ProductShape.Duration(i + k));
                 th.Observe(ProductShape.Duration(i + k));
             }
+        }
+
+        if (Ours.SeriesCount != 2 * LabelSets)
+        {
+            throw new InvalidOperationException($"ours holds {Ours.SeriesCount} series, prometheus-net {2 * LabelSets}: not the same scrape");
         }
 
         Prepare();
