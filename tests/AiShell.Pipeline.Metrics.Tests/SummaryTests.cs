@@ -131,4 +131,37 @@ public sealed class SummaryTests
         var registry = new MetricRegistry();
         Assert.Throws<ArgumentException>(() => registry.Register(MetricDescriptor.Summary("x", "x", [0.5], TimeSpan.FromMinutes(1), "quantile")));
     }
+
+    [Fact]
+    public async Task RacingScrapes_WithDifferentQuantiles_EachGetTheirOwnAnswer()
+    {
+        (_, Series s, ManualTime time) = NewSummary();
+        for (int i = 1; i <= 1000; i++)
+        {
+            s.Observe(i / 1000.0);
+        }
+
+        // Same length, different values: a scrape handed the other set's cached buckets fails.
+        double[][] sets = [[0.1, 0.5, 0.9], [0.25, 0.75, 0.99]];
+        int[][] expected = new int[2][];
+        for (int k = 0; k < 2; k++)
+        {
+            expected[k] = new int[3];
+            s.QuantileBuckets(sets[k], expected[k], time.Ticks);
+        }
+
+        Assert.NotEqual(expected[0], expected[1]);
+        Task scraper(int offset) => Task.Run(() =>
+        {
+            int[] into = new int[3];
+            for (int i = 0; i < 200_000; i++)
+            {
+                int k = (i + offset) & 1;
+                s.QuantileBuckets(sets[k], into, time.Ticks);
+                Assert.Equal(expected[k], into);
+            }
+        });
+
+        await Task.WhenAll(scraper(0), scraper(1), scraper(0)).WaitAsync(TimeSpan.FromSeconds(60));
+    }
 }

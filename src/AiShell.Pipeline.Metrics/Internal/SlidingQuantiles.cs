@@ -30,7 +30,9 @@ internal sealed class SlidingQuantiles
     private readonly long _windowTicks;
     private int _current;
     private long _version; // bumped by the writer after every change; the scrape-side cache keys on it
-    private readonly Lock _cacheGate = new();
+    // The scrape-side cache, shared by concurrent scrapes through a sequence lock: even while
+    // settled, odd while one scrape rewrites it (the others then compute for themselves).
+    private int _cacheSequence;
     private long _cachedVersion = -1;
     private int _cachedLive;
     private int[] _cachedBuckets = [];
@@ -147,30 +149,40 @@ internal sealed class SlidingQuantiles
         // window): the answer is too. Most series of a large registry are idle between scrapes.
         long version = Volatile.Read(ref _version);
         int liveMask = LiveMask(now);
-        lock (_cacheGate)
+        int before = Volatile.Read(ref _cacheSequence); // acquire: the reads below stay below
+        if ((before & 1) == 0 && _cachedVersion == version && _cachedLive == liveMask)
         {
-            if (version == _cachedVersion && liveMask == _cachedLive && qs.SequenceEqual(_cachedQs))
+            int[] cached = _cachedBuckets;
+            if (cached.Length == qs.Length && qs.SequenceEqual(_cachedQs))
             {
-                _cachedBuckets.CopyTo(into);
-                return;
+                cached.CopyTo(into);
+                Volatile.ReadBarrier(); // the copy completes before the sequence is read again
+                if (Volatile.Read(ref _cacheSequence) == before)
+                {
+                    return;
+                }
             }
         }
 
         Compute(qs, into, liveMask);
-        lock (_cacheGate)
+        int sequence = Volatile.Read(ref _cacheSequence);
+        if ((sequence & 1) != 0 || Interlocked.CompareExchange(ref _cacheSequence, sequence + 1, sequence) != sequence)
         {
-            if (!qs.SequenceEqual(_cachedQs))
-            {
-                // Once per series for the scrape (the family's quantiles are fixed); ad hoc Quantile
-                // calls with other values re-key it.
-                _cachedQs = qs.ToArray();
-                _cachedBuckets = new int[qs.Length];
-            }
-
-            into[..qs.Length].CopyTo(_cachedBuckets);
-            _cachedVersion = version;
-            _cachedLive = liveMask;
+            return; // another scrape is filling the cache
         }
+
+        if (!qs.SequenceEqual(_cachedQs))
+        {
+            // Once per series for the scrape (the family's quantiles are fixed); ad hoc Quantile
+            // calls with other values re-key it.
+            _cachedQs = qs.ToArray();
+            _cachedBuckets = new int[qs.Length];
+        }
+
+        into[..qs.Length].CopyTo(_cachedBuckets);
+        _cachedVersion = version;
+        _cachedLive = liveMask;
+        Volatile.Write(ref _cacheSequence, sequence + 2); // release: complete before it is seen
     }
 
     private int LiveMask(long now)
