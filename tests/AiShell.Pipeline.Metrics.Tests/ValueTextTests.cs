@@ -39,27 +39,27 @@ public sealed class ValueTextTests
 
             Interlocked.Decrement(ref publishing);
         });
-        Task<int> reader(int offset) => Task.Run(() =>
+        Task reader(int offset) => Task.Run(() =>
         {
             Span<byte> into = stackalloc byte[32];
-            int hits = 0;
             for (int i = 0; Volatile.Read(ref publishing) > 0 || i < Rounds; i++) // reads while the publishers run
             {
                 (double value, string text) = values[(i + offset) & 1];
                 if (cache.TryCopy(value, into, out int written))
                 {
                     Assert.Equal(text, System.Text.Encoding.UTF8.GetString(into[..written]));
-                    hits++;
                 }
             }
-
-            return hits;
         });
 
         Task[] publishers = [publisher(0), publisher(1)];
-        int[] hits = await Task.WhenAll(reader(0), reader(1)).WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(reader(0), reader(1)).WaitAsync(TimeSpan.FromSeconds(60));
         await Task.WhenAll(publishers).WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(hits.Sum() > 0, "no read ever found its value cached");
+        // How many racing reads hit depends on the scheduler (none, on a loaded machine, is possible):
+        // what must hold is that no hit was wrong, and that a settled text is found.
+        Span<byte> settled = stackalloc byte[32];
+        Assert.True(cache.TryCopy(values[0].Value, settled, out _) || cache.TryCopy(values[1].Value, settled, out _),
+            "the last published text is not found once the publishers stopped");
     }
 
     [Fact]
