@@ -57,7 +57,7 @@ public sealed class MetricRegistry
     public MetricOptions Options { get; }
 
     /// <summary>Families in registration order, which is the exposition order.</summary>
-    public ReadOnlySpan<MetricFamily> Families => Volatile.Read(ref _families);
+    public ReadOnlySpan<MetricFamily> Families => FamilySnapshot;
 
     /// <summary>The same families as an array a streaming scrape can hold across awaits (copy-on-write: never changes).</summary>
     internal MetricFamily[] FamilySnapshot => Volatile.Read(ref _families);
@@ -82,7 +82,7 @@ public sealed class MetricRegistry
     private Exposition.IExternalExposition[] _externals = [];
 
     /// <summary>Other libraries' metrics served in the same scrape.</summary>
-    public ReadOnlySpan<Exposition.IExternalExposition> Externals => Volatile.Read(ref _externals);
+    public ReadOnlySpan<Exposition.IExternalExposition> Externals => ExternalSnapshot;
 
     internal Exposition.IExternalExposition[] ExternalSnapshot => Volatile.Read(ref _externals);
 

@@ -28,15 +28,15 @@ public sealed class ExporterServer : IAsyncDisposable
     public const string EventsPath = "/api/v1/events";
     public const string TargetsPath = "/api/v1/targets";
 
+    /// <summary>A scrape is sent in pieces of about this size (see ServeMetricsAsync).</summary>
+    internal const int ScrapeChunkBytes = 32 * 1024;
+
     private readonly IHost _app;
     private readonly MetricRegistry _registry;
     private readonly PipelineStatus _pipeline;
     private readonly ServerOptions _options;
     private readonly HttpSelfMetrics _http;
     private readonly ScrapeBufferPool _buffers = new(capacity: 8);
-
-    /// <summary>A scrape is sent in pieces of about this size (see ServeMetricsAsync).</summary>
-    internal const int ScrapeChunkBytes = 32 * 1024;
     private readonly Series _textScrapes;
     private readonly Series _openMetricsScrapes;
     private long _lastScrapeTicks;
@@ -224,22 +224,23 @@ public sealed class ExporterServer : IAsyncDisposable
             // Streamed in pieces of about ScrapeChunkBytes (chunked transfer encoding): a scrape
             // holds one small buffer whatever the registry's size, and sends what it wrote while
             // that is still in cache.
+            GZipStream? gzip = null;
             if (AcceptsGzip(context.Request.Headers.AcceptEncoding.ToString()))
             {
                 response.Headers.ContentEncoding = "gzip";
-                await using var gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
-                await ExpositionWriter.WriteAsync(buffer, _registry, format, gzip, ScrapeChunkBytes, context.RequestAborted);
-                await gzip.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+                gzip = new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true);
             }
-            else
+
+            await using (gzip)
             {
-                long sent = await ExpositionWriter.WriteAsync(buffer, _registry, format, response.Body, ScrapeChunkBytes, context.RequestAborted);
-                if (sent == 0)
+                Stream body = gzip ?? response.Body;
+                long sent = await ExpositionWriter.WriteAsync(buffer, _registry, format, body, ScrapeChunkBytes, context.RequestAborted);
+                if (sent == 0 && gzip is null)
                 {
                     response.ContentLength = buffer.Length; // it all fit in one piece
                 }
 
-                await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+                await body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
             }
         }
         finally

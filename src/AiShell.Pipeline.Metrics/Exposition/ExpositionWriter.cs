@@ -143,7 +143,7 @@ public static class ExpositionWriter
             WriteSample(buffer, s.SamplePrefix, le[i], cumulative, exemplar);
         }
 
-        WriteSum(buffer, s);
+        WriteSample(buffer, s.SumPrefix, default, s.Sum, cache: s.SumText);
         WriteSample(buffer, s.CountPrefix, default, cumulative);
     }
 
@@ -157,16 +157,16 @@ public static class ExpositionWriter
             WriteSample(buffer, s.SamplePrefix, labels[i], buckets[i] < 0 ? "NaN"u8 : Internal.SlidingQuantiles.MiddleText[buckets[i]]);
         }
 
-        WriteSum(buffer, s);
+        WriteSample(buffer, s.SumPrefix, default, s.Sum, cache: s.SumText);
         WriteSample(buffer, s.CountPrefix, default, s.SummaryCount);
     }
 
     /// <summary>One sample line: the series' prefix, an optional le/quantile label tail, the value, an optional exemplar.</summary>
     private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, double value,
-        ReadOnlySpan<byte> exemplar = default)
+        ReadOnlySpan<byte> exemplar = default, Internal.ValueText? cache = null)
     {
         Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
-        at += NumberFormatter.Write(span[at..], value);
+        at += NumberFormatter.Write(span[at..], value, cache);
         Close(buffer, span, at, exemplar);
     }
 
@@ -176,14 +176,6 @@ public static class ExpositionWriter
         Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
         at += NumberFormatter.Write(span[at..], value);
         Close(buffer, span, at, exemplar);
-    }
-
-    /// <summary>A histogram's or summary's _sum line, its text copied while the sum is unchanged.</summary>
-    private static void WriteSum(ScrapeBuffer buffer, Series s)
-    {
-        Span<byte> span = Open(buffer, s.SumPrefix, default, 0, out int at);
-        at += NumberFormatter.Write(span[at..], s.Sum, s.SumText);
-        Close(buffer, span, at, default);
     }
 
     /// <summary>A sample line whose value is already text (a summary's quantile, formatted once per bucket).</summary>

@@ -14,10 +14,12 @@ internal static class NumberFormatter
 
     /// <summary>
     /// Whole numbers (most counters, gauges of bytes) take the integer path, which is several
-    /// times cheaper than the shortest round-trip double formatting used for the rest.
+    /// times cheaper than the shortest round-trip double formatting used for the rest. A series
+    /// that passes a <paramref name="cache"/> (a histogram's or summary's sum) has a non-integer
+    /// copied from it while it holds this value, and remembered there when it does not.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Write(Span<byte> destination, double value)
+    public static int Write(Span<byte> destination, double value, Internal.ValueText? cache = null)
     {
         if (value == Math.Floor(value) && Math.Abs(value) < MaxExactInteger)
         {
@@ -25,19 +27,21 @@ internal static class NumberFormatter
             return written;
         }
 
-        return WriteSlow(destination, value);
+        return WriteFraction(destination, value, cache);
     }
 
-    /// <summary>
-    /// The same text, with non-integers copied from <paramref name="cache"/> when it holds this
-    /// value, and remembered there when it does not.
-    /// </summary>
-    public static int Write(Span<byte> destination, double value, Internal.ValueText cache)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Write(Span<byte> destination, long value)
     {
-        if (value == Math.Floor(value) && Math.Abs(value) < MaxExactInteger)
+        Utf8Formatter.TryFormat(value, destination, out int written);
+        return written;
+    }
+
+    private static int WriteFraction(Span<byte> destination, double value, Internal.ValueText? cache)
+    {
+        if (cache is null)
         {
-            Utf8Formatter.TryFormat((long)value, destination, out int written);
-            return written;
+            return WriteSlow(destination, value);
         }
 
         if (cache.TryCopy(value, destination, out int copied))
@@ -48,13 +52,6 @@ internal static class NumberFormatter
         int length = WriteSlow(destination, value);
         cache.Publish(value, destination[..length]);
         return length;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Write(Span<byte> destination, long value)
-    {
-        Utf8Formatter.TryFormat(value, destination, out int written);
-        return written;
     }
 
     private static int WriteSlow(Span<byte> destination, double value)

@@ -30,9 +30,9 @@ internal sealed class SlidingQuantiles
     private readonly long _windowTicks;
     private int _current;
     private long _version; // bumped by the writer after every change; the scrape-side cache keys on it
-    // The scrape-side cache, shared by concurrent scrapes through a sequence lock: even while
-    // settled, odd while one scrape rewrites it (the others then compute for themselves).
-    private int _cacheSequence;
+    // The scrape-side cache, shared by concurrent scrapes: one that finds it being rewritten
+    // computes for itself.
+    private SequenceLock _cacheLock;
     private long _cachedVersion = -1;
     private int _cachedLive;
     private int[] _cachedBuckets = [];
@@ -149,15 +149,13 @@ internal sealed class SlidingQuantiles
         // window): the answer is too. Most series of a large registry are idle between scrapes.
         long version = Volatile.Read(ref _version);
         int liveMask = LiveMask(now);
-        int before = Volatile.Read(ref _cacheSequence); // acquire: the reads below stay below
-        if ((before & 1) == 0 && _cachedVersion == version && _cachedLive == liveMask)
+        if (_cacheLock.TryBeginRead(out int token) && _cachedVersion == version && _cachedLive == liveMask)
         {
             int[] cached = _cachedBuckets;
             if (cached.Length == qs.Length && qs.SequenceEqual(_cachedQs))
             {
                 cached.CopyTo(into);
-                Volatile.ReadBarrier(); // the copy completes before the sequence is read again
-                if (Volatile.Read(ref _cacheSequence) == before)
+                if (_cacheLock.EndRead(token))
                 {
                     return;
                 }
@@ -165,8 +163,7 @@ internal sealed class SlidingQuantiles
         }
 
         Compute(qs, into, liveMask);
-        int sequence = Volatile.Read(ref _cacheSequence);
-        if ((sequence & 1) != 0 || Interlocked.CompareExchange(ref _cacheSequence, sequence + 1, sequence) != sequence)
+        if (!_cacheLock.TryEnterWrite(out token))
         {
             return; // another scrape is filling the cache
         }
@@ -182,7 +179,7 @@ internal sealed class SlidingQuantiles
         into[..qs.Length].CopyTo(_cachedBuckets);
         _cachedVersion = version;
         _cachedLive = liveMask;
-        Volatile.Write(ref _cacheSequence, sequence + 2); // release: complete before it is seen
+        _cacheLock.ExitWrite(token);
     }
 
     private int LiveMask(long now)
