@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scrapes=${1:-200}
-bin=dist/aishell
+bin=${AISHELL_BINARY:-dist/aishell}
 [[ -x $bin ]] || { echo "no $bin: run ./build.sh" >&2; exit 1; }
 if ! command -v prometheus-postgres-exporter >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-postgres-exporter >/dev/null

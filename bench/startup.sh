@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-bin=dist/aishell
+bin=${AISHELL_BINARY:-dist/aishell}
 [[ -x $bin ]] || { echo "no $bin: run ./build.sh" >&2; exit 1; }
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 1; }
 home=$(mktemp -d)
