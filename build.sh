@@ -100,6 +100,23 @@ fi
 
 # Keep dist/ to the executable; debug symbols go to artifacts/.
 mv -f dist/*.dbg artifacts/ 2>/dev/null || true
+
+# The code layout (src/AiShell.Cli/aishell.order, from bench/code-layout.sh) names methods: code
+# changes rename or remove some, and the ones that no longer exist lose their place at the front.
+# Below the floor, the idle RSS the layout buys is no longer there: regenerate it.
+order=src/AiShell.Cli/aishell.order
+order_floor=80
+if [[ -f $order && -f artifacts/aishell.dbg ]]; then
+  listed=$(grep -c . "$order")
+  found=$(nm --defined-only artifacts/aishell.dbg | awk '$2 ~ /^[tT]$/ { print $3 }' | LC_ALL=C sort -u \
+    | LC_ALL=C comm -12 - <(LC_ALL=C sort -u "$order") | wc -l)
+  percent=$(( found * 100 / listed ))
+  echo "build.sh: code layout: $found of $listed methods of $order are in the binary (${percent}%, floor ${order_floor}%)"
+  if (( percent < order_floor )); then
+    echo "build.sh: the code layout is stale; regenerate it with bench/code-layout.sh" >&2
+    exit 1
+  fi
+fi
 rm -f dist/*.pdb
 size=$(stat -c %s dist/aishell)
 echo "build.sh: dist/aishell ($(( size / 1024 / 1024 )) MiB, $size bytes)"
