@@ -23,11 +23,13 @@ internal sealed class AggregatorActor : UntypedActor
     private readonly Series _samplesFolded;
     private readonly Series _batchesFolded;
     private readonly Series _pending;
+    private readonly TaskCompletionSource _started;
     private readonly TaskCompletionSource _drained;
 
     public AggregatorActor(ShardChannels channels, int shard, PipelineStatus status, Series samplesFolded,
-        Series batchesFolded, Series pending, TaskCompletionSource drained)
+        Series batchesFolded, Series pending, TaskCompletionSource started, TaskCompletionSource drained)
     {
+        _started = started;
         _pending = pending;
         _channels = channels;
         _shard = shard;
@@ -38,7 +40,11 @@ internal sealed class AggregatorActor : UntypedActor
         _drained = drained;
     }
 
-    protected override void PreStart() => Self.Tell(AggregatorMessages.Drain.Instance);
+    protected override void PreStart()
+    {
+        _started.TrySetResult();
+        Self.Tell(AggregatorMessages.Drain.Instance);
+    }
 
     protected override void OnReceive(object message)
     {

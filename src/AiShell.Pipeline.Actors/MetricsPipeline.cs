@@ -16,17 +16,19 @@ public sealed class MetricsPipeline : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IActorRef _supervisor;
     private readonly Task[] _drained;
+    private readonly Task[] _started;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CollectorSlot> _slots; // by source name
     private readonly Dictionary<string, HashSet<MetricFamily>> _familiesByCollector; // by collector name
     private int _stopped;
 
-    private MetricsPipeline(ActorSystem system, IActorRef supervisor, Task[] drained, MetricRegistry registry,
+    private MetricsPipeline(ActorSystem system, IActorRef supervisor, Task[] started, Task[] drained, MetricRegistry registry,
         ShardChannels channels, PipelineStatus status, List<CollectorSlot> slots,
         Dictionary<string, HashSet<MetricFamily>> familiesByCollector)
     {
         _system = system;
         _supervisor = supervisor;
+        _started = started;
         _drained = drained;
         _slots = slots.ToDictionary(static s => s.Source, StringComparer.Ordinal);
         _familiesByCollector = familiesByCollector;
@@ -40,6 +42,11 @@ public sealed class MetricsPipeline : IAsyncDisposable
     public ShardChannels Channels { get; }
 
     public PipelineStatus Status { get; }
+
+    /// <summary>Every aggregator has run its PreStart (true from the moment <see cref="Start"/> returns).</summary>
+    internal bool AggregatorsRunning => Array.TrueForAll(_started, static t => t.IsCompleted);
+
+    private static readonly TimeSpan AggregatorStartTimeout = TimeSpan.FromSeconds(30);
 
     public static MetricsPipeline Start(MetricRegistry registry, IReadOnlyList<ICollector> collectors, PipelineOptions options)
     {
@@ -59,26 +66,39 @@ public sealed class MetricsPipeline : IAsyncDisposable
 
         ActorSystem system = ActorSystem.Create("aishell", ConfigurationFactory.ParseString(AkkaSettings.Hocon));
         var drained = new Task[channels.Count];
+        var started = new Task[channels.Count];
         var aggregators = new IActorRef[channels.Count];
         for (int shard = 0; shard < channels.Count; shard++)
         {
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             drained[shard] = done.Task;
+            var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            started[shard] = running.Task;
             string label = shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
             int index = shard;
             var samplesSeries = samples.WithLabels(label);
             var batchesSeries = batches.WithLabels(label);
             aggregators[shard] = system.ActorOf(
-                FactoryProducer<AggregatorActor>.Props(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, pending, done))
+                FactoryProducer<AggregatorActor>.Props(() => new AggregatorActor(channels, index, status, samplesSeries, batchesSeries, pending, running, done))
                     .WithDispatcher(AkkaSettings.AggregatorDispatcher),
                 $"aggregator-{label}");
+        }
+
+        // A top-level actor is created by the user guardian, which runs on the thread pool: until
+        // it has done so, messages to the actor wait. Producers that block pool threads (in-process
+        // recorders waiting for room) could starve the guardian before it got to the aggregators,
+        // and then nothing ever drained: wait here, while the pool is still free, until both run.
+        if (!Task.WaitAll(started, AggregatorStartTimeout))
+        {
+            system.Terminate().Wait(AggregatorStartTimeout);
+            throw new InvalidOperationException($"The pipeline's aggregators did not start within {AggregatorStartTimeout.TotalSeconds:0} s.");
         }
 
         channels.Wake = shard => aggregators[shard].Tell(AggregatorMessages.Drain.Instance);
 
         IActorRef supervisor = system.ActorOf(
             FactoryProducer<CollectorSupervisorActor>.Props(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");
-        return new MetricsPipeline(system, supervisor, drained, registry, channels, status, slots, familiesByCollector);
+        return new MetricsPipeline(system, supervisor, started, drained, registry, channels, status, slots, familiesByCollector);
     }
 
     /// <summary>Registers each collector's families (remembering which families a kind of collector writes) and builds its slot.</summary>

@@ -36,7 +36,7 @@ public sealed class EventRecorder : IDisposable
             _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold + 32));
         }
 
-        _timer = new Timer(static state => ((EventRecorder)state!).FlushAll(), this, FlushInterval, FlushInterval);
+        _timer = new Timer(static state => ((EventRecorder)state!).FlushIdle(), this, FlushInterval, FlushInterval);
     }
 
     /// <summary>Records an event; returns why it was rejected, or null when accepted.</summary>
@@ -150,6 +150,35 @@ public sealed class EventRecorder : IDisposable
                 {
                     Flush(stripe);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The timer's hand-over: stripes whose lock is free. A held lock means a recording thread is
+    /// in the stripe (and hands over at the threshold), or one is waiting for room in a full
+    /// pipeline: blocking here would take a pool thread per tick, twenty a second, faster than the
+    /// pool adds threads, until nothing that needs the pool could run.
+    /// </summary>
+    private void FlushIdle()
+    {
+        foreach (Stripe stripe in _stripes)
+        {
+            if (stripe.Events == 0 || !stripe.Gate.TryEnter())
+            {
+                continue;
+            }
+
+            try
+            {
+                if (stripe.Events > 0)
+                {
+                    Flush(stripe);
+                }
+            }
+            finally
+            {
+                stripe.Gate.Exit();
             }
         }
     }

@@ -96,6 +96,51 @@ public sealed class MetricsPipelineTests
     }
 
     [Fact]
+    public async Task AggregatorsFold_EvenWhenEveryPoolThreadIsBlockedRightAfterStart()
+    {
+        // In-process recorders block pool threads while the pipeline is full. The aggregators run
+        // on their own threads, but a top-level actor is created by the user guardian on the pool:
+        // Start must not return before they run, or a pool starved at once never creates them.
+        var registry = new MetricRegistry();
+        Series counter = registry.Register(MetricDescriptor.Counter("starved_total", "S.")).WithLabels();
+        await using MetricsPipeline pipeline = MetricsPipeline.Start(registry, [], Fast());
+        Assert.True(pipeline.AggregatorsRunning, "Start returned before its aggregators ran");
+        using var release = new ManualResetEventSlim();
+        var flood = new Thread(() =>
+        {
+            // Faster than the pool adds threads, and bounded: 2,000 blocking items or 20 s.
+            for (int i = 0; i < 2_000 && !release.IsSet; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static r => ((ManualResetEventSlim)r!).Wait(TimeSpan.FromSeconds(20)), release);
+                Thread.Sleep(i < 100 ? 0 : 10);
+            }
+        }) { IsBackground = true };
+        flood.Start();
+        try
+        {
+            var builder = new AiShell.Pipeline.Metrics.Pipeline.SampleBatchBuilder("test", pipeline.Channels.Count);
+            builder.Increment(counter, 1);
+            var batches = new List<AiShell.Pipeline.Metrics.Pipeline.SampleBatch>();
+            builder.BuildInto(batches);
+            Assert.True(pipeline.Channels.TryWriteAll(batches));
+
+            // Polled from this thread (not awaited on the starved pool), bounded.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (counter.Value < 1 && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(10);
+            }
+
+            Assert.Equal(1, counter.Value);
+        }
+        finally
+        {
+            release.Set();
+            flood.Join();
+        }
+    }
+
+    [Fact]
     public void Backoff_DoublesFromTheMinimum_AndIsCapped()
     {
         var options = new PipelineOptions { MinBackoff = TimeSpan.FromSeconds(1), MaxBackoff = TimeSpan.FromSeconds(10) };

@@ -86,6 +86,72 @@ public sealed class RecorderAllocationTests
     }
 }
 
+[Collection(AloneCollection.Name)]
+public sealed class RecorderBackpressureTests
+{
+    /// <summary>A sink that is full until opened: every hand-over waits for room.</summary>
+    private sealed class GatedSink(int shards) : ISampleSink
+    {
+        private readonly ManualResetEventSlim _open = new();
+
+        public int Shards => shards;
+
+        public long Pending => 0;
+
+        public void Open() => _open.Set();
+
+        public bool TryWriteAll(IReadOnlyList<SampleBatch> batches)
+        {
+            if (!_open.IsSet)
+            {
+                return false;
+            }
+
+            foreach (SampleBatch batch in batches)
+            {
+                batch.Release();
+            }
+
+            return true;
+        }
+
+        public bool WaitForRoom(TimeSpan timeout) => _open.Wait(timeout);
+    }
+
+    [Fact]
+    public void ARecorderWaitingForRoom_LeavesThePoolFree_ForTheAggregatorsAndEverythingElse()
+    {
+        // The recording thread holds its stripe while it waits for room. The hand-over timer ticks
+        // twenty times a second: a tick that waited for that stripe kept a pool thread each time,
+        // faster than the pool adds threads, until work queued to the pool (the actor system's own)
+        // no longer ran at all.
+        var registry = new MetricRegistry();
+        var sink = new GatedSink(2);
+        var ingestor = new EventIngestor(registry, new EventSchema(registry, [0.5], [], new QuerySources()), sink);
+        using var recorder = new EventRecorder(ingestor);
+        var recording = new Thread(() =>
+        {
+            for (int i = 0; i < EventRecorder.FlushThreshold; i++) // reaches the threshold: hands over, waits
+            {
+                recorder.Query("db", "SELECT", "success", 0.01);
+            }
+        }) { IsBackground = true };
+        recording.Start();
+        try
+        {
+            Thread.Sleep(1500); // thirty ticks while the recording thread waits
+            using var ran = new ManualResetEventSlim();
+            ThreadPool.UnsafeQueueUserWorkItem(static r => ((ManualResetEventSlim)r!).Set(), ran);
+            Assert.True(ran.Wait(TimeSpan.FromSeconds(2)), $"a pool work item waited over 2 s ({ThreadPool.ThreadCount} pool threads, {ThreadPool.PendingWorkItemCount} items queued)");
+        }
+        finally
+        {
+            sink.Open();
+            Assert.True(recording.Join(TimeSpan.FromSeconds(10)));
+        }
+    }
+}
+
 /// <summary>Thread-heavy tests run alone: on two cores, beside other classes, they measure the machine, not the code.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class AloneCollection
