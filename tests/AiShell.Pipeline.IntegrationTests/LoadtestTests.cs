@@ -67,8 +67,12 @@ public sealed class LoadtestTests
             try
             {
                 text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+                // Every series asserted below: an early scrape can hold INSERTs (20 % of the mix)
+                // before the first UPDATE (10 %) completed.
                 if (text.Contains("aishell_connections_pool_size{database=\"aishell_test\",source=\"pool\"} 3", StringComparison.Ordinal)
-                    && text.Contains("aishell_query_duration_seconds_count{database=\"aishell_test\",type=\"INSERT\"}", StringComparison.Ordinal))
+                    && text.Contains("aishell_query_duration_seconds_count{database=\"aishell_test\",type=\"INSERT\"}", StringComparison.Ordinal)
+                    && text.Contains("aishell_query_total{database=\"aishell_test\",type=\"UPDATE\",status=\"success\"}", StringComparison.Ordinal)
+                    && text.Contains("aishell_connection_wait_seconds_count{database=\"aishell_test\"}", StringComparison.Ordinal))
                 {
                     break;
                 }
