@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using AiShell.Pipeline.Metrics.Internal;
 
@@ -14,15 +13,16 @@ public sealed class MetricFamily
 {
     private readonly Lock _gate = new();
     private readonly SeriesIndex<Series> _index = new();
-    private readonly PrefixArena _prefixes = new();
+    private readonly LabelArena _labels = new();
     private readonly MetricRegistry _registry;
     private readonly string _constantLabelText;
     private readonly int[]? _kept; // descriptor label indexes kept after drop_labels; null when none dropped
     private readonly int _limit;
     private readonly MetricFamily? _overflowFamily;
+    private readonly int _stride; // cells per series (SeriesChunk)
     private Series? _overflowCounter;
     private Series? _overflow;
-    private Series[] _series = new Series[4];
+    private SeriesChunk[] _chunks = [];
     private int _count;
 
     internal MetricFamily(MetricRegistry registry, MetricDescriptor descriptor, string name,
@@ -40,41 +40,13 @@ public sealed class MetricFamily
         buckets.CopyTo(PaddedBuckets, 0);
         (LabelNames, _kept) = ApplyDrops(descriptor.LabelNames, registry.Options.DropLabels);
 
-        HeaderText = TextEscaper.Utf8(
-            $"# HELP {name} {TextEscaper.EscapeHelp(descriptor.Help, openMetrics: false)}\n# TYPE {name} {TypeWord(descriptor.Type)}\n");
-
-        // OpenMetrics names a counter family without its _total suffix. A counter whose name has no
-        // _total (the seed's aishell_network_bytes_received) is typed 'unknown' there, so that the
-        // stored series name is the same whichever format the scraper negotiates.
-        string omName = name;
-        string omType = TypeWord(descriptor.Type);
-        if (descriptor.Type == MetricType.Counter)
+        Text = new Exposition.FamilyText(name, descriptor.Type, descriptor.Help, buckets);
+        _stride = SeriesChunk.FirstCountCell + descriptor.Type switch
         {
-            if (name.EndsWith("_total", StringComparison.Ordinal))
-            {
-                omName = name[..^"_total".Length];
-            }
-            else
-            {
-                omType = "unknown";
-            }
-        }
-
-        HeaderOpenMetrics = TextEscaper.Utf8(
-            $"# TYPE {omName} {omType}\n# HELP {omName} {TextEscaper.EscapeHelp(descriptor.Help, openMetrics: true)}\n");
-
-        // Histogram: le values with +Inf last; summary: quantile values.
-        bool summary = descriptor.Type == MetricType.Summary;
-        BucketLabels = new byte[buckets.Length + (summary ? 0 : 1)][];
-        for (int i = 0; i < buckets.Length; i++)
-        {
-            BucketLabels[i] = TextEscaper.Utf8(FormatBound(buckets[i]) + "\"} ");
-        }
-
-        if (!summary)
-        {
-            BucketLabels[buckets.Length] = "+Inf\"} "u8.ToArray();
-        }
+            MetricType.Histogram => buckets.Length + 1,
+            MetricType.Summary => 1,
+            _ => 0,
+        };
     }
 
     public MetricDescriptor Descriptor { get; }
@@ -92,39 +64,42 @@ public sealed class MetricFamily
     /// <summary><see cref="Buckets"/> padded with +Inf to a multiple of four, for the vectorized bucket search.</summary>
     internal double[] PaddedBuckets { get; }
 
-    internal byte[] HeaderText { get; }
-
-    internal byte[] HeaderOpenMetrics { get; }
-
-    /// <summary>The <c>le</c> value plus <c>"} </c> for each bucket, +Inf last.</summary>
-    internal byte[][] BucketLabels { get; }
+    /// <summary>The text the family's sample lines share.</summary>
+    internal Exposition.FamilyText Text { get; }
 
     /// <summary>Number of series created so far.</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>
-    /// A consistent view for readers: the count first, then an array at least that long.
+    /// A consistent view for readers: the count first, then the chunks, which hold at least that
+    /// many series. Series are only appended, chunks never move, and a grown chunk list is a copy,
+    /// so a reader may stop and resume (a streaming scrape) on the view it took.
     /// </summary>
-    internal ReadOnlySpan<Series> SeriesSnapshot()
-    {
-        (Series[] series, int count) = SeriesView();
-        return new ReadOnlySpan<Series>(series, 0, count);
-    }
-
-    /// <summary>
-    /// The same view as an array and a count, for a reader that stops and resumes (a streaming
-    /// scrape): series are only appended, and a grown array is a copy, so the first
-    /// <c>count</c> entries of this array never change.
-    /// </summary>
-    internal (Series[] Series, int Count) SeriesView()
+    internal (SeriesChunk[] Chunks, int Count) SeriesView()
     {
         int count = Volatile.Read(ref _count);
-        Series[] series = Volatile.Read(ref _series);
-        return (series, count);
+        SeriesChunk[] chunks = Volatile.Read(ref _chunks);
+        return (chunks, count);
     }
 
-    /// <summary>Every series created so far, written or not (a copy; the serializer reads without copying).</summary>
-    public Series[] AllSeries() => SeriesSnapshot().ToArray();
+    /// <summary>Every series created so far, written or not (a copy; the serializer reads the columns instead).</summary>
+    public Series[] AllSeries()
+    {
+        (SeriesChunk[] chunks, int count) = SeriesView();
+        var all = new Series[count];
+        foreach (SeriesChunk chunk in chunks)
+        {
+            int n = Math.Min(chunk.Capacity, count - chunk.Start);
+            if (n <= 0)
+            {
+                break;
+            }
+
+            Array.Copy(chunk.Series, 0, all, chunk.Start, n);
+        }
+
+        return all;
+    }
 
     /// <summary>
     /// The series for these label values, in the descriptor's label order (values of labels removed
@@ -214,27 +189,27 @@ public sealed class MetricFamily
 
     private Series AddLocked(string[] labelValues, int hash)
     {
-        var series = CreateSeries(labelValues);
-        _index.Add(labelValues, hash, series);
         int count = _count;
-        Series[] array = _series;
-        if (count == array.Length)
+        SeriesChunk[] chunks = _chunks;
+        SeriesChunk? last = chunks.Length == 0 ? null : chunks[^1];
+        if (last is null || count == last.Start + last.Capacity)
         {
-            var grown = new Series[array.Length * 2];
-            Array.Copy(array, grown, count);
-            grown[count] = series;
-            Volatile.Write(ref _series, grown);
-        }
-        else
-        {
-            array[count] = series;
+            last = new SeriesChunk(count, SeriesChunk.NextCapacity(last?.Capacity ?? 0), _stride,
+                sumTexts: Type is MetricType.Histogram or MetricType.Summary);
+            Volatile.Write(ref _chunks, [.. chunks, last]); // published before the count that reaches into it
         }
 
+        int slot = count - last.Start;
+        last.Labels[slot] = _labels.Append(LabelText(labelValues));
+        var series = new Series(this, _registry.NextOrdinal(), labelValues, last, slot);
+        last.Series[slot] = series;
+        _index.Add(labelValues, hash, series);
         Volatile.Write(ref _count, count + 1);
         return series;
     }
 
-    private Series CreateSeries(string[] labelValues)
+    /// <summary>The series' label text as its lines carry it: <c>{name="value",...</c> (constant, own and database labels), empty without labels.</summary>
+    private string LabelText(string[] labelValues)
     {
         var labels = new StringBuilder(_constantLabelText);
         for (int i = 0; i < labelValues.Length; i++)
@@ -243,19 +218,7 @@ public sealed class MetricFamily
         }
 
         AppendDatabaseLabels(labels, labelValues);
-        string labelText = labels.ToString();
-        string braced = labelText.Length == 0 ? string.Empty : "{" + labelText + "}";
-        int ordinal = _registry.NextOrdinal();
-        if (Type is not (MetricType.Histogram or MetricType.Summary))
-        {
-            return new Series(this, ordinal, labelValues, _prefixes.Append($"{Name}{braced} "), default, default);
-        }
-
-        string bucketOpen = Type == MetricType.Summary
-            ? (labelText.Length == 0 ? $"{Name}{{quantile=\"" : $"{Name}{{{labelText},quantile=\"")
-            : (labelText.Length == 0 ? $"{Name}_bucket{{le=\"" : $"{Name}_bucket{{{labelText},le=\"");
-        return new Series(this, ordinal, labelValues, _prefixes.Append(bucketOpen),
-            _prefixes.Append($"{Name}_sum{braced} "), _prefixes.Append($"{Name}_count{braced} "));
+        return labels.Length == 0 ? string.Empty : labels.Insert(0, '{').ToString();
     }
 
     private void AppendDatabaseLabels(StringBuilder labels, string[] labelValues)
@@ -275,16 +238,5 @@ public sealed class MetricFamily
         }
     }
 
-    private static string TypeWord(MetricType type) => type switch
-    {
-        MetricType.Counter => "counter",
-        MetricType.Gauge => "gauge",
-        MetricType.Summary => "summary",
-        _ => "histogram",
-    };
-
     internal TimeProvider Time => _registry.Options.Time;
-
-    /// <summary>Shortest round-trip form; the same text in both formats so <c>le</c> series match.</summary>
-    internal static string FormatBound(double bound) => bound.ToString("R", CultureInfo.InvariantCulture);
 }

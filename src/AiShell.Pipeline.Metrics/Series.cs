@@ -1,54 +1,50 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace AiShell.Pipeline.Metrics;
 
 /// <summary>
-/// One labelled series of a family: its value state and its sample-line prefixes, encoded to UTF-8
-/// once when the series is created.
+/// One labelled series of a family: a handle on its slot in the family's column storage
+/// (<see cref="Internal.SeriesChunk"/>), where its value, written flag and bucket counts live beside
+/// those of the family's other series, and its label text, encoded to UTF-8 once when the series is
+/// created.
 /// <para>
 /// Writes come in two flavours. The plain ones (<see cref="Set"/>, <see cref="Add"/>,
 /// <see cref="Observe"/>) assume a single writer: the aggregator that owns the series' shard.
 /// The <c>Atomic</c> ones are for self-metrics touched from many threads (HTTP handlers, supervisors).
-/// Readers (the serializer) never lock: every field is read with one 64-bit load, and a histogram's
-/// <c>_count</c> is derived from its buckets, so <c>+Inf == _count</c> holds in every scrape.
+/// Readers (the serializer) never lock: every cell is read with one 64-bit load, the written flag
+/// is published after the value it guards, and a histogram's <c>_count</c> is derived from its
+/// buckets, so <c>+Inf == _count</c> holds in every scrape.
 /// </para>
 /// </summary>
 public sealed class Series
 {
-    private double _value;
-    private double _sum;
-    private bool _written; // a series is exposed only once something wrote it: no invented zeros
-    private readonly long[]? _buckets; // per-bucket (not cumulative) counts; last slot is +Inf
+    private readonly long[] _cells; // the chunk's cells; this series' start at _at (see SeriesChunk)
+    private readonly int _at;
+    private readonly int _finite; // histograms: finite buckets (the +Inf count follows them)
     private readonly double[]? _bounds; // the family's bucket bounds padded with +Inf to whole vectors
-    private Exemplar?[]? _exemplars; // per bucket, latest wins; allocated on the first exemplar
     private readonly Internal.SlidingQuantiles? _window; // summaries
-    private long _summaryCount;
-    private readonly Internal.Utf8Slice _samplePrefix; // in the family's PrefixArena
-    private readonly Internal.Utf8Slice _sumPrefix;
-    private readonly Internal.Utf8Slice _countPrefix;
-    private readonly Internal.ValueText? _sumText; // histograms and summaries: the sum's text while unchanged
 
-    internal Series(MetricFamily family, int ordinal, string[] labelValues, Internal.Utf8Slice samplePrefix,
-        Internal.Utf8Slice sumPrefix, Internal.Utf8Slice countPrefix)
+    internal Series(MetricFamily family, int ordinal, string[] labelValues, Internal.SeriesChunk chunk, int slot)
     {
         Family = family;
         Ordinal = ordinal;
         LabelValues = labelValues;
-        _samplePrefix = samplePrefix;
-        _sumPrefix = sumPrefix;
-        _countPrefix = countPrefix;
+        Chunk = chunk;
+        Slot = slot;
+        _cells = chunk.Cells;
+        _at = slot * chunk.Stride;
         if (family.Type == MetricType.Histogram)
         {
             _bounds = family.PaddedBuckets;
-            _buckets = new long[family.Buckets.Length + 1];
-            _sumText = new Internal.ValueText();
+            _finite = family.Buckets.Length;
         }
         else if (family.Type == MetricType.Summary)
         {
             _window = new Internal.SlidingQuantiles(family.Descriptor.Window, family.Time, family.Time.GetTimestamp());
-            _sumText = new Internal.ValueText();
         }
     }
 
@@ -59,47 +55,58 @@ public sealed class Series
 
     public string[] LabelValues { get; }
 
-    /// <summary>Counter/gauge: <c>name{labels} </c>. Histogram: <c>name_bucket{labels,le="</c>.</summary>
-    internal ReadOnlySpan<byte> SamplePrefix => _samplePrefix.Span;
+    internal Internal.SeriesChunk Chunk { get; }
 
-    /// <summary>Histogram and summary only.</summary>
-    internal ReadOnlySpan<byte> SumPrefix => _sumPrefix.Span;
-
-    /// <summary>Histogram and summary only.</summary>
-    internal ReadOnlySpan<byte> CountPrefix => _countPrefix.Span;
-
-    /// <summary>Histogram and summary only: the text of <see cref="Sum"/> while it is unchanged.</summary>
-    internal Internal.ValueText SumText => _sumText!;
+    internal int Slot { get; }
 
     /// <summary>False until the first write: such a series is left out of the exposition.</summary>
-    public bool HasValue => Volatile.Read(ref _written);
+    public bool HasValue => Volatile.Read(ref Cell(Internal.SeriesChunk.WrittenCell)) != 0;
 
     /// <summary>Counter or gauge value.</summary>
-    public double Value => Volatile.Read(ref _value);
+    public double Value => Volatile.Read(ref ValueCell);
 
-    /// <summary>Histogram sum of observations.</summary>
-    public double Sum => Volatile.Read(ref _sum);
+    /// <summary>Histogram or summary sum of observations.</summary>
+    public double Sum => Volatile.Read(ref ValueCell);
+
+    private ref double ValueCell => ref Unsafe.As<long, double>(ref Cell(Internal.SeriesChunk.ValueCell));
+
+    /// <summary>Publishes the write before it (release): a reader that sees the flag sees the value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void MarkWritten() => Volatile.Write(ref Cell(Internal.SeriesChunk.WrittenCell), 1);
+
+    /// <summary>
+    /// This series' cell <paramref name="index"/>, without a bounds check on the record path: the
+    /// constructor placed <c>_at</c> at a slot of the chunk, and every index is below the stride
+    /// (a bucket index is at most the finite bucket count).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref long Cell(int index)
+    {
+        Debug.Assert((uint)(_at + index) < (uint)_cells.Length);
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_cells), _at + index);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(double value)
     {
-        Volatile.Write(ref _value, value);
-        _written = true;
+        Volatile.Write(ref ValueCell, value);
+        MarkWritten();
     }
 
     /// <summary>Single-writer increment.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double delta)
     {
-        Volatile.Write(ref _value, _value + delta);
-        _written = true;
+        ref double cell = ref ValueCell;
+        Volatile.Write(ref cell, cell + delta);
+        MarkWritten();
     }
 
     /// <summary>Thread-safe increment for families written from several threads.</summary>
     public void AddAtomic(double delta)
     {
-        AtomicAdd(ref _value, delta);
-        _written = true;
+        AtomicAdd(ref ValueCell, delta);
+        MarkWritten();
     }
 
     /// <summary>Single-writer observation into a histogram or summary.</summary>
@@ -132,20 +139,25 @@ public sealed class Series
             return;
         }
 
-        long[] buckets = _buckets!;
-        int i = BucketIndex(value);
-        Volatile.Write(ref buckets[i], buckets[i] + 1);
-        Volatile.Write(ref _sum, _sum + value);
-        _written = true;
+        ref long count = ref CountCell(BucketIndex(value));
+        Volatile.Write(ref count, count + 1);
+        ref double sum = ref ValueCell;
+        Volatile.Write(ref sum, sum + value);
+        MarkWritten();
     }
 
     private void ObserveSummary(double value, long now)
     {
         _window!.Record(value, now);
-        Volatile.Write(ref _summaryCount, _summaryCount + 1);
-        Volatile.Write(ref _sum, _sum + value);
-        _written = true;
+        ref long count = ref CountCell(0);
+        Volatile.Write(ref count, count + 1);
+        ref double sum = ref ValueCell;
+        Volatile.Write(ref sum, sum + value);
+        MarkWritten();
     }
+
+    /// <summary>A histogram's count of bucket <paramref name="index"/> (+Inf at <c>Buckets.Length</c>), a summary's count at 0.</summary>
+    private ref long CountCell(int index) => ref Cell(Internal.SeriesChunk.FirstCountCell + index);
 
     /// <summary>Summary: the q-quantile over the sliding window (NaN when it saw nothing).</summary>
     public double Quantile(double q) => _window!.Quantile(q, Family.Time.GetTimestamp());
@@ -157,7 +169,7 @@ public sealed class Series
     internal void QuantileBuckets(ReadOnlySpan<double> qs, Span<int> into, long now) => _window!.QuantileBuckets(qs, into, now);
 
     /// <summary>Summary: observations since the series was created.</summary>
-    public long SummaryCount => Volatile.Read(ref _summaryCount);
+    public long SummaryCount => Volatile.Read(ref CountCell(0));
 
     /// <summary>
     /// Single-writer: <paramref name="count"/> observations totalling <paramref name="sum"/>, all put
@@ -165,26 +177,25 @@ public sealed class Series
     /// </summary>
     public void ObserveMany(long count, double sum)
     {
-        long[] buckets = _buckets!;
-        int i = BucketIndex(sum / count);
-        Volatile.Write(ref buckets[i], buckets[i] + count);
-        Volatile.Write(ref _sum, _sum + sum);
-        _written = true;
+        ref long cell = ref CountCell(BucketIndex(sum / count));
+        Volatile.Write(ref cell, cell + count);
+        ref double total = ref ValueCell;
+        Volatile.Write(ref total, total + sum);
+        MarkWritten();
     }
 
     /// <summary>
     /// Hides the series until it is written again: a table that left the top N, a NULL column, a
     /// standby that disconnected. Its state is kept, so a counter that comes back does not reset.
     /// </summary>
-    public void Clear() => Volatile.Write(ref _written, false);
+    public void Clear() => Volatile.Write(ref Cell(Internal.SeriesChunk.WrittenCell), 0);
 
     /// <summary>Thread-safe observation.</summary>
     public void ObserveAtomic(double value)
     {
-        long[] buckets = _buckets!;
-        Interlocked.Increment(ref buckets[BucketIndex(value)]);
-        _written = true;
-        AtomicAdd(ref _sum, value);
+        Interlocked.Increment(ref CountCell(BucketIndex(value)));
+        AtomicAdd(ref ValueCell, value);
+        MarkWritten();
     }
 
     private static void AtomicAdd(ref double location, double delta)
@@ -208,28 +219,42 @@ public sealed class Series
     /// </summary>
     public void SetExemplar(double value, Exemplar exemplar)
     {
-        Exemplar?[] slots = Volatile.Read(ref _exemplars)
-            ?? Interlocked.CompareExchange(ref _exemplars, new Exemplar?[_buckets!.Length], null)
-            ?? _exemplars!;
+        Internal.SeriesChunk chunk = Chunk;
+        Exemplar?[]?[] perSlot = Volatile.Read(ref chunk.Exemplars)
+            ?? Interlocked.CompareExchange(ref chunk.Exemplars, new Exemplar?[]?[chunk.Capacity], null)
+            ?? chunk.Exemplars!;
+        Exemplar?[] slots = Volatile.Read(ref perSlot[Slot])
+            ?? Interlocked.CompareExchange(ref perSlot[Slot], new Exemplar?[_finite + 1], null)
+            ?? perSlot[Slot]!;
         Volatile.Write(ref slots[BucketIndex(value)], exemplar);
     }
 
-    internal Exemplar? ExemplarFor(int bucket) =>
-        Volatile.Read(ref _exemplars) is { } slots ? Volatile.Read(ref slots[bucket]) : null;
-
     /// <summary>Per-bucket count (not cumulative); index <c>Buckets.Length</c> is the +Inf overflow.</summary>
-    public long BucketCount(int index) => Volatile.Read(ref _buckets![index]);
+    public long BucketCount(int index)
+    {
+        if (_bounds is null)
+        {
+            Internal.ThrowHelper.WrongType(Family.Name, "bucket counts");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)index, (uint)_finite, nameof(index));
+        return Volatile.Read(ref CountCell(index));
+    }
 
     /// <summary>Total observations: the sum of the buckets, so it always equals the +Inf bucket.</summary>
     public long Count
     {
         get
         {
-            long[] buckets = _buckets!;
-            long total = 0;
-            for (int i = 0; i < buckets.Length; i++)
+            if (_bounds is null)
             {
-                total += Volatile.Read(ref buckets[i]);
+                Internal.ThrowHelper.WrongType(Family.Name, "bucket counts");
+            }
+
+            long total = 0;
+            for (int i = 0; i <= _finite; i++)
+            {
+                total += Volatile.Read(ref CountCell(i));
             }
 
             return total;
@@ -240,7 +265,7 @@ public sealed class Series
     private int BucketIndex(double value)
     {
         double[] bounds = _bounds!;
-        int finite = _buckets!.Length - 1;
+        int finite = _finite;
         // The index is the number of bounds the value is not within (NaN is within none, so it lands
         // in +Inf). Bounds come padded with +Inf to whole vectors: four compares at once and a
         // population count, no data-dependent branch. (Measured on the record path: 22.5 ns against

@@ -58,7 +58,7 @@ public sealed class RegistryTests
             }
         });
         Assert.Equal(2000, family.Count);
-        Assert.Equal(2000, family.SeriesSnapshot().Length);
+        Assert.Equal(2000, family.AllSeries().Length);
         Assert.Equal(2000, registry.SeriesCount);
     }
 

@@ -1,9 +1,12 @@
+using AiShell.Pipeline.Metrics.Internal;
+
 namespace AiShell.Pipeline.Metrics.Exposition;
 
 /// <summary>
 /// Serializes a registry into a <see cref="ScrapeBuffer"/>. Every name, label set and <c>le</c> value
-/// was encoded at registration, so a line is a copy of a prefix, a number and a newline; nothing here
-/// allocates once the buffer is large enough.
+/// was encoded at registration (<see cref="FamilyText"/>, the series' label texts), so a line is
+/// three copies, a number and a newline (<see cref="SampleLines"/>); nothing here allocates once
+/// the buffer is large enough.
 /// </summary>
 public static class ExpositionWriter
 {
@@ -39,12 +42,11 @@ public static class ExpositionWriter
         long sent = 0;
         foreach (MetricFamily family in registry.FamilySnapshot)
         {
-            (Series[] series, int count) = family.SeriesView();
             var cursor = new FamilyCursor(family, format);
-            int next = 0;
-            while (next < count)
+            bool done;
+            do
             {
-                next = cursor.Write(buffer, series.AsSpan(next, count - next), flushAt) + next;
+                done = cursor.Write(buffer, flushAt);
                 if (buffer.Length >= flushAt)
                 {
                     await destination.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
@@ -52,6 +54,7 @@ public static class ExpositionWriter
                     buffer.Reset();
                 }
             }
+            while (!done);
         }
 
         WriteTail(buffer, registry.ExternalSnapshot, registry, format);
@@ -62,7 +65,7 @@ public static class ExpositionWriter
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(family);
-        new FamilyCursor(family, format).Write(buffer, family.SeriesSnapshot(), int.MaxValue);
+        new FamilyCursor(family, format).Write(buffer, int.MaxValue);
     }
 
     private static void WriteTail(ScrapeBuffer buffer, ReadOnlySpan<IExternalExposition> externals, MetricRegistry registry,
@@ -79,127 +82,86 @@ public static class ExpositionWriter
         }
     }
 
-    /// <summary>One family's serialization, resumable between series: the header goes before the first written series.</summary>
-    private struct FamilyCursor(MetricFamily family, ExpositionFormat format)
+    /// <summary>
+    /// One family's serialization over the family's columns (<see cref="SeriesChunk"/>), resumable
+    /// between series: the header goes before the first written series.
+    /// </summary>
+    private struct FamilyCursor
     {
+        private readonly MetricFamily _family;
+        private readonly SeriesChunk[] _chunks;
+        private readonly int _count;
+        private readonly bool _openMetrics;
+        private int _chunk;
+        private int _slot;
         private bool _headerWritten;
         private long _now = Series.NoTimestamp; // summaries: one clock read per family
 
-        /// <summary>Writes series from the start of <paramref name="series"/> until the buffer holds <paramref name="flushAt"/> bytes; returns how many it consumed.</summary>
-        public int Write(ScrapeBuffer buffer, ReadOnlySpan<Series> series, int flushAt)
+        public FamilyCursor(MetricFamily family, ExpositionFormat format)
         {
-            byte[][] le = family.BucketLabels;
-            bool histogram = family.Type == MetricType.Histogram;
-            bool openMetrics = format == ExpositionFormat.OpenMetrics;
-            for (int i = 0; i < series.Length; i++)
+            _family = family;
+            (_chunks, _count) = family.SeriesView();
+            _openMetrics = format == ExpositionFormat.OpenMetrics;
+        }
+
+        /// <summary>Writes series until the buffer holds <paramref name="flushAt"/> bytes or the family ends; true when it ended.</summary>
+        public bool Write(ScrapeBuffer buffer, int flushAt)
+        {
+            FamilyText text = _family.Text;
+            MetricType type = _family.Type;
+            while (_chunk < _chunks.Length)
             {
-                Series s = series[i];
-                if (!s.HasValue)
+                SeriesChunk chunk = _chunks[_chunk];
+                int end = Math.Min(chunk.Capacity, _count - chunk.Start);
+                long[] cells = chunk.Cells;
+                while (_slot < end)
                 {
-                    continue;
-                }
-
-                if (!_headerWritten)
-                {
-                    buffer.Write(openMetrics ? family.HeaderOpenMetrics : family.HeaderText);
-                    _headerWritten = true;
-                }
-
-                if (histogram)
-                {
-                    WriteHistogram(buffer, s, le, openMetrics);
-                }
-                else if (family.Type == MetricType.Summary)
-                {
-                    if (_now == Series.NoTimestamp)
+                    int slot = _slot++;
+                    if (Volatile.Read(ref cells[(slot * chunk.Stride) + SeriesChunk.WrittenCell]) == 0)
                     {
-                        _now = family.Time.GetTimestamp();
+                        continue;
                     }
 
-                    WriteSummary(buffer, s, family.Buckets, le, _now);
-                }
-                else
-                {
-                    WriteSample(buffer, s.SamplePrefix, default, s.Value);
+                    if (!_headerWritten)
+                    {
+                        buffer.Write(_openMetrics ? text.HeaderOpenMetrics : text.HeaderText);
+                        _headerWritten = true;
+                    }
+
+                    switch (type)
+                    {
+                        case MetricType.Histogram:
+                            SampleLines.WriteHistogram(buffer, text, chunk, slot, _openMetrics);
+                            break;
+                        case MetricType.Summary:
+                            if (_now == Series.NoTimestamp)
+                            {
+                                _now = _family.Time.GetTimestamp();
+                            }
+
+                            SampleLines.WriteSummary(buffer, text, _family.Buckets, chunk, slot, _now);
+                            break;
+                        default:
+                            SampleLines.WriteScalar(buffer, text, chunk, slot);
+                            break;
+                    }
+
+                    if (buffer.Length >= flushAt)
+                    {
+                        return false;
+                    }
                 }
 
-                if (buffer.Length >= flushAt)
+                if (end < chunk.Capacity)
                 {
-                    return i + 1;
+                    break; // the view's count ends in this chunk
                 }
+
+                _chunk++;
+                _slot = 0;
             }
 
-            return series.Length;
+            return true;
         }
-    }
-
-    private static void WriteHistogram(ScrapeBuffer buffer, Series s, byte[][] le, bool exemplars)
-    {
-        long cumulative = 0;
-        for (int i = 0; i < le.Length; i++)
-        {
-            cumulative += s.BucketCount(i);
-            ReadOnlySpan<byte> exemplar = exemplars && s.ExemplarFor(i) is { } e ? e.Encoded : default;
-            WriteSample(buffer, s.SamplePrefix, le[i], cumulative, exemplar);
-        }
-
-        WriteSample(buffer, s.SumPrefix, default, s.Sum, cache: s.SumText);
-        WriteSample(buffer, s.CountPrefix, default, cumulative);
-    }
-
-    private static void WriteSummary(ScrapeBuffer buffer, Series s, double[] quantiles, byte[][] labels, long now)
-    {
-        Span<int> buckets = stackalloc int[16];
-        buckets = quantiles.Length <= buckets.Length ? buckets[..quantiles.Length] : new int[quantiles.Length];
-        s.QuantileBuckets(quantiles, buckets, now);
-        for (int i = 0; i < quantiles.Length; i++)
-        {
-            WriteSample(buffer, s.SamplePrefix, labels[i], buckets[i] < 0 ? "NaN"u8 : Internal.SlidingQuantiles.MiddleText[buckets[i]]);
-        }
-
-        WriteSample(buffer, s.SumPrefix, default, s.Sum, cache: s.SumText);
-        WriteSample(buffer, s.CountPrefix, default, s.SummaryCount);
-    }
-
-    /// <summary>One sample line: the series' prefix, an optional le/quantile label tail, the value, an optional exemplar.</summary>
-    private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, double value,
-        ReadOnlySpan<byte> exemplar = default, Internal.ValueText? cache = null)
-    {
-        Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
-        at += NumberFormatter.Write(span[at..], value, cache);
-        Close(buffer, span, at, exemplar);
-    }
-
-    private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, long value,
-        ReadOnlySpan<byte> exemplar = default)
-    {
-        Span<byte> span = Open(buffer, prefix, label, exemplar.Length, out int at);
-        at += NumberFormatter.Write(span[at..], value);
-        Close(buffer, span, at, exemplar);
-    }
-
-    /// <summary>A sample line whose value is already text (a summary's quantile, formatted once per bucket).</summary>
-    private static void WriteSample(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, ReadOnlySpan<byte> value)
-    {
-        Span<byte> span = Open(buffer, prefix, label, 0, out int at);
-        value.CopyTo(span[at..]);
-        Close(buffer, span, at + value.Length, default);
-    }
-
-    private static Span<byte> Open(ScrapeBuffer buffer, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, int exemplarLength, out int at)
-    {
-        Span<byte> span = buffer.GetSpan(prefix.Length + label.Length + NumberFormatter.MaxLength + exemplarLength + 1);
-        prefix.CopyTo(span);
-        label.CopyTo(span[prefix.Length..]);
-        at = prefix.Length + label.Length;
-        return span;
-    }
-
-    private static void Close(ScrapeBuffer buffer, Span<byte> span, int at, ReadOnlySpan<byte> exemplar)
-    {
-        exemplar.CopyTo(span[at..]);
-        at += exemplar.Length;
-        span[at++] = (byte)'\n';
-        buffer.Advance(at);
     }
 }

@@ -1,10 +1,11 @@
-using System.Buffers.Text;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AiShell.Pipeline.Metrics.Exposition;
 
-/// <summary>Writes sample values as UTF-8 without allocating.</summary>
+/// <summary>Writes sample values as UTF-8 without allocating, into destinations of at least <see cref="MaxLength"/> bytes.</summary>
 internal static class NumberFormatter
 {
     private const double MaxExactInteger = 9007199254740992d; // 2^53
@@ -14,34 +15,32 @@ internal static class NumberFormatter
 
     /// <summary>
     /// Whole numbers (most counters, gauges of bytes) take the integer path, which is several
-    /// times cheaper than the shortest round-trip double formatting used for the rest. A series
-    /// that passes a <paramref name="cache"/> (a histogram's or summary's sum) has a non-integer
-    /// copied from it while it holds this value, and remembered there when it does not.
+    /// times cheaper than the shortest round-trip double formatting used for the rest.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Write(Span<byte> destination, double value, Internal.ValueText? cache = null)
+    public static int Write(Span<byte> destination, double value)
     {
-        if (value == Math.Floor(value) && Math.Abs(value) < MaxExactInteger)
+        Debug.Assert(destination.Length >= MaxLength);
+        if (IsWhole(value))
         {
-            Utf8Formatter.TryFormat((long)value, destination, out int written);
-            return written;
+            return LineWriter.WriteInteger(ref MemoryMarshal.GetReference(destination), (long)value);
         }
 
-        return WriteFraction(destination, value, cache);
+        return WriteSlow(destination, value);
     }
 
+    /// <summary>
+    /// As <see cref="Write(Span{byte}, double)"/>, for a value whose text is kept in
+    /// <paramref name="cache"/> (a histogram's or summary's sum): a non-integer is copied from it
+    /// while it holds this value, and remembered there when it does not.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Write(Span<byte> destination, long value)
+    public static int Write(Span<byte> destination, double value, ref Internal.ValueText cache)
     {
-        Utf8Formatter.TryFormat(value, destination, out int written);
-        return written;
-    }
-
-    private static int WriteFraction(Span<byte> destination, double value, Internal.ValueText? cache)
-    {
-        if (cache is null)
+        Debug.Assert(destination.Length >= MaxLength);
+        if (IsWhole(value))
         {
-            return WriteSlow(destination, value);
+            return LineWriter.WriteInteger(ref MemoryMarshal.GetReference(destination), (long)value);
         }
 
         if (cache.TryCopy(value, destination, out int copied))
@@ -53,6 +52,14 @@ internal static class NumberFormatter
         cache.Publish(value, destination[..length]);
         return length;
     }
+
+    /// <summary>
+    /// A whole number that a long holds exactly. A round trip through long instead of
+    /// <see cref="Math.Floor(double)"/>, which Native AOT's baseline instruction set (no SSE4.1)
+    /// compiles to a call. NaN and the infinities fail the range test first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsWhole(double value) => Math.Abs(value) < MaxExactInteger && (double)(long)value == value;
 
     private static int WriteSlow(Span<byte> destination, double value)
     {
