@@ -58,13 +58,15 @@ public sealed class LineWriterTests
     }
 
     [Fact]
-    public void CopyBlock_MovesAWholeBlock()
+    public void CopyBlock_MovesAtLeastTheLengthAsked_UpToAWholeBlock()
     {
         byte[] source = new byte[LineWriter.Block];
         new Random(8).NextBytes(source);
-        byte[] destination = new byte[LineWriter.Block];
-        LineWriter.CopyBlock(ref destination[0], ref source[0]);
-
-        Assert.Equal(source, destination);
+        for (int length = 0; length <= LineWriter.Block; length++)
+        {
+            byte[] destination = new byte[LineWriter.Block];
+            LineWriter.CopyBlock(ref destination[0], ref source[0], length);
+            Assert.Equal(source.AsSpan(0, length).ToArray(), destination.AsSpan(0, length).ToArray());
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -52,49 +53,47 @@ internal static class LineWriter
         return length;
     }
 
-    /// <summary>Bytes <see cref="CopyBlock"/> moves: a sample line's name and label text usually fit.</summary>
+    /// <summary>Most bytes <see cref="CopyBlock"/> moves: a sample line's name and label text usually fit.</summary>
     public const int Block = 128;
 
     /// <summary>
-    /// Copies <see cref="Block"/> bytes as four (or eight) vector moves, with no loop and no branch
-    /// on a length: for a piece known to be at most that long, copied again and again (a
-    /// histogram's line head), where the loop's exit branch mispredicted whenever the length
-    /// changed from one series to the next.
+    /// Copies <paramref name="length"/> bytes (at most <see cref="Block"/>) as 64 bytes, then 32
+    /// more while short of the length: unrolled vector moves (up to 31 bytes past the length), for
+    /// a piece copied again and again at the same length (a histogram's line head), where a copy
+    /// loop's exit branch mispredicted whenever the length changed from one series to the next.
+    /// The two length tests are the same for every line of a series.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyBlock(ref byte destination, ref byte source)
+    public static void CopyBlock(ref byte destination, ref byte source, int length)
     {
-        if (Vector256.IsHardwareAccelerated)
+        Debug.Assert(length <= Block);
+        Copy32(ref destination, ref source);
+        Copy32(ref Unsafe.Add(ref destination, 32), ref Unsafe.Add(ref source, 32));
+        if (length > 64)
         {
-            Vector256<byte> a = Vector256.LoadUnsafe(ref source, 0);
-            Vector256<byte> b = Vector256.LoadUnsafe(ref source, 32);
-            Vector256<byte> c = Vector256.LoadUnsafe(ref source, 64);
-            Vector256<byte> d = Vector256.LoadUnsafe(ref source, 96);
-            a.StoreUnsafe(ref destination, 0);
-            b.StoreUnsafe(ref destination, 32);
-            c.StoreUnsafe(ref destination, 64);
-            d.StoreUnsafe(ref destination, 96);
-        }
-        else
-        {
-            // Unrolled: Native AOT targets 16-byte vectors by default, and a loop of eight cost as
-            // much again in compares and branches as the moves.
-            Copy64(ref destination, ref source);
-            Copy64(ref Unsafe.Add(ref destination, 64), ref Unsafe.Add(ref source, 64));
+            Copy32(ref Unsafe.Add(ref destination, 64), ref Unsafe.Add(ref source, 64));
+            if (length > 96)
+            {
+                Copy32(ref Unsafe.Add(ref destination, 96), ref Unsafe.Add(ref source, 96));
+            }
         }
     }
 
+    /// <summary>One 32-byte move, or two 16-byte ones where 32-byte vectors are not accelerated (Native AOT's default target).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy64(ref byte destination, ref byte source)
+    private static void Copy32(ref byte destination, ref byte source)
     {
-        Vector128<byte> a = Vector128.LoadUnsafe(ref source, 0);
-        Vector128<byte> b = Vector128.LoadUnsafe(ref source, 16);
-        Vector128<byte> c = Vector128.LoadUnsafe(ref source, 32);
-        Vector128<byte> d = Vector128.LoadUnsafe(ref source, 48);
-        a.StoreUnsafe(ref destination, 0);
-        b.StoreUnsafe(ref destination, 16);
-        c.StoreUnsafe(ref destination, 32);
-        d.StoreUnsafe(ref destination, 48);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256.LoadUnsafe(ref source).StoreUnsafe(ref destination);
+        }
+        else
+        {
+            Vector128<byte> low = Vector128.LoadUnsafe(ref source, 0);
+            Vector128<byte> high = Vector128.LoadUnsafe(ref source, 16);
+            low.StoreUnsafe(ref destination, 0);
+            high.StoreUnsafe(ref destination, 16);
+        }
     }
 
     /// <summary>Copies <paramref name="text"/> from an array that has <see cref="Slack"/> bytes after it.</summary>

@@ -63,7 +63,7 @@ internal static class SampleLines
             {
                 if (block)
                 {
-                    LineWriter.CopyBlock(ref d, ref destination);
+                    LineWriter.CopyBlock(ref d, ref destination, head);
                 }
                 else
                 {
