@@ -5,20 +5,18 @@ using System.Text.Json;
 using AiShell.Pipeline.Actors;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Exposition;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace AiShell.Pipeline.Server;
 
 /// <summary>
-/// The HTTP endpoint: Kestrel on a generic host, with one terminal handler. One terminal handler routes a handful of fixed
-/// paths; the metrics path serializes the registry into a pooled buffer and never waits on a collector.
+/// The HTTP endpoint: Kestrel's server with one handler (no host, no routing): it routes a handful of
+/// fixed paths; the metrics path streams the registry from a pooled buffer and never waits on a collector.
 /// </summary>
 public sealed class ExporterServer : IAsyncDisposable
 {
@@ -31,7 +29,7 @@ public sealed class ExporterServer : IAsyncDisposable
     /// <summary>A scrape is sent in pieces of about this size (see ServeMetricsAsync).</summary>
     internal const int ScrapeChunkBytes = 32 * 1024;
 
-    private readonly IHost _app;
+    private readonly KestrelServer _server;
     private readonly MetricRegistry _registry;
     private readonly PipelineStatus _pipeline;
     private readonly ServerOptions _options;
@@ -42,9 +40,9 @@ public sealed class ExporterServer : IAsyncDisposable
     private long _lastScrapeTicks;
     private long _scrapes;
 
-    private ExporterServer(IHost app, MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
+    private ExporterServer(KestrelServer server, MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
     {
-        _app = app;
+        _server = server;
         _registry = registry;
         _pipeline = pipeline;
         _options = options;
@@ -73,31 +71,31 @@ public sealed class ExporterServer : IAsyncDisposable
     public static ExporterServer Create(MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        // A generic host with Kestrel and one terminal handler: no WebApplication, so no routing
-        // (which alone pulled in the regular-expression engine) and no configuration sources.
-        ExporterServer? server = null;
-        IHostBuilder builder = new HostBuilder()
-            .ConfigureLogging(logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
-            .ConfigureWebHost(web => web
-                .UseKestrelCore()
-                .UseKestrelHttpsConfiguration()
-                .ConfigureKestrel(kestrel =>
-                {
-                    kestrel.AddServerHeader = false;
-                    kestrel.Limits.MaxRequestBodySize = options.MaxEventBodyBytes + 1; // the events handler answers 413 itself
-                    kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-                    kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-                    Listen(kestrel, options.Host, options.Port, options.Tls);
-                })
-                .Configure(app => app.Run(context => server!.HandleAsync(context))));
-        server = new ExporterServer(builder.Build(), registry, pipeline, options);
-        return server;
+        // Kestrel's own server, without a host: no dependency-injection container (whose open
+        // generic services were built by runtime type loading under Native AOT, a third of the
+        // start), no configuration sources, no routing.
+        var logging = new Hosting.StderrLoggerFactory(LogLevel.Warning);
+        var kestrel = new KestrelServerOptions { AddServerHeader = false };
+        kestrel.Limits.MaxRequestBodySize = options.MaxEventBodyBytes + 1; // the events handler answers 413 itself
+        kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        kestrel.Listen(BindAddress(options.Host), options.Port, listen =>
+        {
+            if (options.Tls is { } tls)
+            {
+                ILogger tlsLog = logging.CreateLogger("AiShell.Pipeline.Server.Tls");
+                listen.Use(next => new Security.TlsConnectionMiddleware(next, tls, tlsLog).OnConnectionAsync);
+            }
+        });
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), logging);
+        var server = new KestrelServer(Options.Create(kestrel), transport, logging);
+        return new ExporterServer(server, registry, pipeline, options);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await _app.StartAsync(cancellationToken);
-        IServerAddressesFeature? addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
+        await _server.StartAsync(new Hosting.ExporterApplication(HandleAsync), cancellationToken);
+        IServerAddressesFeature? addresses = _server.Features.Get<IServerAddressesFeature>();
         foreach (string address in addresses?.Addresses ?? [])
         {
             Port = new Uri(address.Replace("*", "localhost", StringComparison.Ordinal)).Port;
@@ -105,29 +103,12 @@ public sealed class ExporterServer : IAsyncDisposable
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_app is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-        else
-        {
-            _app.Dispose();
-        }
-    }
-
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port, Security.TlsCertificates? tls)
-    {
-        kestrel.Listen(BindAddress(host), port, listen =>
-        {
-            if (tls is not null)
-            {
-                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => tls.Current);
-            }
-        });
+        _server.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The address a configured host binds to (also used for the UDP listener).</summary>

@@ -161,6 +161,23 @@ public sealed class AccessControlTests
 
             Assert.Equal(second, served);
 
+            // Plain HTTP or a client that gives up mid-handshake: that connection is closed, quietly
+            // (no warning or error on stderr), and the endpoint goes on serving TLS.
+            using (var plain = new HttpClient())
+            {
+                await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetAsync(new Uri($"http://127.0.0.1:{exporter.MetricsUrl.Port}/metrics")));
+            }
+
+            using (var half = new System.Net.Sockets.TcpClient())
+            {
+                await half.ConnectAsync(System.Net.IPAddress.Loopback, exporter.MetricsUrl.Port);
+                await half.GetStream().WriteAsync(new byte[] { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01 }); // a truncated ClientHello
+            }
+
+            Assert.Equal(second, await ServedThumbprintAsync());
+            Assert.DoesNotContain("fail:", exporter.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("warn:", exporter.Stderr, StringComparison.Ordinal);
+
             // The status command speaks HTTPS when the config has a certificate; a self-signed one
             // needs --insecure, and without it the refusal is an error, not a hang or a crash.
             string[] status = ["prometheus", "status", "--config", Path.Combine(exporter.Home, "exporter.yaml"),
