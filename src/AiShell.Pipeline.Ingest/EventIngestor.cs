@@ -37,7 +37,9 @@ public sealed class EventIngestor
             return true;
         }
 
-        var builder = new SampleBatchBuilder(source, _sink.Shards);
+        // Sized for query events (three samples each, the usual request) spread over the shards: a
+        // 1,000-event request then fills one array per shard instead of growing through five.
+        var builder = new SampleBatchBuilder(source, _sink.Shards, Math.Min(1 << 16, (events.Count * 3 / _sink.Shards) + 16));
         for (int i = 0; i < events.Count; i++)
         {
             Schema.Fold(events[i], builder);

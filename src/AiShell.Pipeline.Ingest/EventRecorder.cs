@@ -5,19 +5,21 @@ namespace AiShell.Pipeline.Ingest;
 /// <summary>
 /// The in-process API for .NET callers: record query, connection, request, feature, users and
 /// custom events from any thread. Events are folded into one of a few striped builders (a short,
-/// mostly uncontended lock) and handed to the pipeline in batches: when a stripe holds
-/// <see cref="FlushThreshold"/> samples, and every <see cref="FlushInterval"/> for the rest.
+/// mostly uncontended lock) and handed to the pipeline in batches: when one of a stripe's shards
+/// nears <see cref="FlushThreshold"/> samples, and every <see cref="FlushInterval"/> for the rest.
 /// When the pipeline is full the recording thread waits (backpressure): nothing recorded is lost.
 /// </summary>
 public sealed class EventRecorder : IDisposable
 {
     /// <summary>
-    /// Samples per hand-over. Small enough that a stripe's arrays stay in the core's L2 cache while
-    /// they are filled and folded (2,000-sample batches measured slower: every write missed), large
-    /// enough that the channel and wake-up cost per batch is noise; and a batch's array never grows
-    /// onto the large-object heap (LOH churn once cost 60% of throughput).
+    /// Samples per shard per hand-over, at most: one streaming array
+    /// (<see cref="SampleBatchBuilder.StreamingCapacity"/>). Small enough that a stripe's arrays
+    /// stay in the core's L2 cache while they are filled and folded (2,000-sample batches measured
+    /// slower: every write missed), large enough that the channel and wake-up cost per batch is
+    /// noise; and a batch's array never grows onto the large-object heap (LOH churn once cost 60%
+    /// of throughput).
     /// </summary>
-    public const int FlushThreshold = 512;
+    public const int FlushThreshold = SampleBatchBuilder.StreamingCapacity;
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan RoomWait = TimeSpan.FromMilliseconds(10); // then try again regardless
 
@@ -33,7 +35,7 @@ public sealed class EventRecorder : IDisposable
         _stripes = new Stripe[Math.Max(2, Environment.ProcessorCount * 2)];
         for (int i = 0; i < _stripes.Length; i++)
         {
-            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold + 32));
+            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold, ingestor.Schema.MaxSamplesPerEvent));
         }
 
         _timer = new Timer(static state => ((EventRecorder)state!).FlushIdle(), this, FlushInterval, FlushInterval);
@@ -112,7 +114,7 @@ public sealed class EventRecorder : IDisposable
     {
         _ingestor.Schema.Fold(e, stripe.Builder);
         stripe.Events++;
-        if (stripe.Builder.Count >= FlushThreshold)
+        if (stripe.Builder.NearlyFull)
         {
             Flush(stripe);
         }

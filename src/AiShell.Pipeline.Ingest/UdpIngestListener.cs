@@ -6,15 +6,14 @@ namespace AiShell.Pipeline.Ingest;
 
 /// <summary>
 /// DogStatsD over UDP. One dedicated thread receives datagrams (blocking receives: an async receive
-/// per datagram cost more than parsing it) and folds their lines into a builder, handed over every
-/// <see cref="FlushSamples"/> samples and whenever the socket has been quiet for
+/// per datagram cost more than parsing it) and folds their lines into a builder, handed over when a
+/// shard's array is nearly full (<see cref="SampleBatchBuilder.StreamingCapacity"/>) and whenever the socket has been quiet for
 /// <see cref="QuietFlush"/>. When the pipeline is full the batch is dropped and counted (UDP has no
 /// way to push back). Malformed lines are dropped and counted by reason. The loop never dies on a
 /// bad packet; on dispose it hands over what it holds before it exits.
 /// </summary>
 public sealed class UdpIngestListener : IAsyncDisposable
 {
-    private const int FlushSamples = 512;
     private static readonly TimeSpan QuietFlush = TimeSpan.FromMilliseconds(20);
     private readonly EventIngestor _ingestor;
     private readonly Socket _socket;
@@ -48,7 +47,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
         char[] scratch = new char[65536];
         var lines = new List<Range>();
         var pool = new StringPool();
-        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, FlushSamples + 64);
+        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.StreamingCapacity, _ingestor.Schema.MaxSamplesPerEvent);
         var batches = new List<SampleBatch>(_ingestor.Shards); // reused for every hand-over
         int events = 0;
         EndPoint from = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
@@ -90,11 +89,10 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
                     _ingestor.Schema.Fold(e, builder);
                     events++;
-                }
-
-                if (builder.Count >= FlushSamples)
-                {
-                    HandOver(builder, batches, ref events);
+                    if (builder.NearlyFull)
+                    {
+                        HandOver(builder, batches, ref events); // a datagram may hold more than one batch
+                    }
                 }
             }
 

@@ -36,6 +36,38 @@ public sealed class SampleBatchTests
     }
 
     [Fact]
+    public void AStreamingBuilder_IsNearlyFull_OnceAShardHasLessRoomThanTheHeadroom_AndNotAfterHandingOver()
+    {
+        var registry = new MetricRegistry();
+        MetricFamily counter = registry.Register(MetricDescriptor.Counter("c_total", "c", "i"));
+        Series one = counter.WithLabels("a");
+        const int Headroom = 6;
+        var builder = new SampleBatchBuilder("test", 2, SampleBatchBuilder.StreamingCapacity, Headroom);
+        for (int i = 0; i < SampleBatchBuilder.StreamingCapacity - Headroom; i++)
+        {
+            builder.Increment(one, 1);
+            Assert.False(builder.NearlyFull, $"nearly full after {i + 1} samples");
+        }
+
+        builder.Increment(one, 1); // one shard now has Headroom - 1 free
+        Assert.True(builder.NearlyFull);
+        List<SampleBatch> batches = builder.Build();
+        Assert.False(builder.NearlyFull);
+        SampleBatch batch = Assert.Single(batches);
+        Assert.Equal(SampleBatchBuilder.StreamingCapacity - Headroom + 1, batch.Count);
+        batch.Release();
+
+        var plain = new SampleBatchBuilder("test", 2); // no headroom: grows, never nearly full
+        for (int i = 0; i < 3 * SampleBatchBuilder.StreamingCapacity; i++)
+        {
+            plain.Increment(one, 1);
+        }
+
+        Assert.False(plain.NearlyFull);
+        Assert.Equal(3 * SampleBatchBuilder.StreamingCapacity, Assert.Single(plain.Build()).Count);
+    }
+
+    [Fact]
     public void Builder_SplitsSamplesByOwningShard_AndFoldAppliesEachOperation()
     {
         var registry = new MetricRegistry();

@@ -32,7 +32,7 @@ internal static class InProcessLoad
         const int Chunk = 256;
         var databases = new[] { "app" + seed, "shared" };
         var pacer = new RatePacer(options.Rate / options.Concurrency);
-        var events = new IngestEvent[Chunk];
+        var events = new IngestEvent[Chunk]; // every field the loop leaves alone stays default: Kind is Query
         bool perEvent = options.PerEvent;
         long i = 0;
         while (!stop.IsCancellationRequested)
@@ -41,7 +41,15 @@ internal static class InProcessLoad
             long started = Stopwatch.GetTimestamp();
             for (int k = 0; k < Chunk; k++, i++)
             {
-                events[k] = IngestEvent.Query(databases[i & 1], Types[i & 3], (i & 63) == 0 ? "error" : "success", (i & 1023) * 0.0005, (i & 63) == 0 ? "40001" : null);
+                // Field by field in place: assigning a whole new event copied its 150 bytes through
+                // the GC write barrier, a tenth of the run's CPU spent by the generator, not the pipeline.
+                ref IngestEvent e = ref events[k];
+                bool failed = (i & 63) == 0;
+                e.Database = databases[i & 1];
+                e.Type = Types[i & 3];
+                e.Status = failed ? "error" : "success";
+                e.Error = failed ? "40001" : null;
+                e.Duration = (i & 1023) * 0.0005;
             }
 
             if (perEvent)

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace AiShell.Pipeline.Metrics.Pipeline;
 
 /// <summary>
@@ -8,13 +6,6 @@ namespace AiShell.Pipeline.Metrics.Pipeline;
 /// </summary>
 public sealed class SampleBatch
 {
-    /// <summary>
-    /// The arrays batches travel in. A pool of its own (not ArrayPool.Shared, whose per-core stacks
-    /// hold 8 arrays per size) so that the many batches in flight under load are all reused. Arrays
-    /// are not cleared on return: the series they point at live as long as the registry anyway.
-    /// </summary>
-    internal static readonly ArrayPool<Sample> Pool = ArrayPool<Sample>.Create(1 << 20, 1024);
-
     private Sample[] _items;
 
     internal SampleBatch(string source, int shard, Sample[] items, int count)
@@ -51,7 +42,7 @@ public sealed class SampleBatch
         Count = 0;
         if (items.Length > 0)
         {
-            Pool.Return(items);
+            SampleArrays.Return(items);
         }
     }
 }

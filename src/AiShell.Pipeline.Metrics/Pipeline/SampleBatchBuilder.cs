@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace AiShell.Pipeline.Metrics.Pipeline;
@@ -13,14 +12,28 @@ public sealed class SampleBatchBuilder
     private readonly Sample[]?[] _perShard;
     private readonly int[] _counts;
     private readonly int _initialCapacity;
+    private readonly int _headroom;
     private readonly ulong _shardMultiplier; // Lemire's fastmod: Ordinal % shards without a division
+    private bool _nearlyFull;
 
-    /// <param name="initialCapacity">Samples per shard before the first growth: producers that flush at a
-    /// known size (the in-process recorder) ask for it up front, so a batch is one pooled array.</param>
-    public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64)
+    /// <summary>
+    /// Samples per shard array for producers that stream (the in-process recorder, UDP ingest) and
+    /// hand over when <see cref="NearlyFull"/>: every such batch is one array of this size, filled to
+    /// within the headroom, so the arrays in flight are nearly used and all come from
+    /// <see cref="SampleArrays"/>. (Arrays sized for a whole flush, 544 samples rounded up to 1,024,
+    /// travelled a quarter full per shard.)
+    /// </summary>
+    public const int StreamingCapacity = 256;
+
+    /// <param name="initialCapacity">Samples per shard before the first growth.</param>
+    /// <param name="headroom">Free samples per shard below which <see cref="NearlyFull"/> turns true:
+    /// a streaming producer passes the most samples one of its events can add.</param>
+    public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64, int headroom = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
-        _initialCapacity = Math.Max(16, initialCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(headroom);
+        _initialCapacity = Math.Max(Math.Max(16, initialCapacity), 2 * headroom); // room for events between hand-overs
+        _headroom = headroom;
         _source = source;
         _perShard = new Sample[shardCount][];
         _counts = new int[shardCount];
@@ -28,6 +41,12 @@ public sealed class SampleBatchBuilder
     }
 
     public int Count { get; private set; }
+
+    /// <summary>
+    /// Some shard's array has fewer free samples than the headroom: hand over before the next event,
+    /// or that shard's array grows (a copy into one twice as large).
+    /// </summary>
+    public bool NearlyFull => _nearlyFull;
 
     public void Set(Series series, double value) => Append(series, value, 0, SampleOp.Set);
 
@@ -59,8 +78,12 @@ public sealed class SampleBatchBuilder
         }
 
         items[used] = new Sample(series, value, count, op);
-        _counts[shard] = used + 1;
+        _counts[shard] = ++used;
         Count++;
+        if (used > items.Length - _headroom)
+        {
+            _nearlyFull = true;
+        }
     }
 
     private Sample[] Grow(int shard, int used)
@@ -68,12 +91,12 @@ public sealed class SampleBatchBuilder
         Sample[]? items = _perShard[shard];
         if (items is null)
         {
-            return _perShard[shard] = SampleBatch.Pool.Rent(_initialCapacity);
+            return _perShard[shard] = SampleArrays.Rent(_initialCapacity);
         }
 
-        Sample[] grown = SampleBatch.Pool.Rent(items.Length * 2);
+        Sample[] grown = SampleArrays.Rent(items.Length * 2);
         Array.Copy(items, grown, used);
-        SampleBatch.Pool.Return(items);
+        SampleArrays.Return(items);
         return _perShard[shard] = grown;
     }
 
@@ -109,6 +132,7 @@ public sealed class SampleBatchBuilder
         }
 
         Count = 0;
+        _nearlyFull = false;
     }
 
     /// <summary>Returns rented arrays when a run is abandoned.</summary>
@@ -118,12 +142,13 @@ public sealed class SampleBatchBuilder
         {
             if (_perShard[shard] is { } items)
             {
-                SampleBatch.Pool.Return(items);
+                SampleArrays.Return(items);
                 _perShard[shard] = null;
                 _counts[shard] = 0;
             }
         }
 
         Count = 0;
+        _nearlyFull = false;
     }
 }
