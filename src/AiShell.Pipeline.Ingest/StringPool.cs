@@ -14,7 +14,18 @@ internal sealed class StringPool
     private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
 
-    public StringPool() => _bySpan = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+    /// <summary>
+    /// Starts with the schema's canonical label values, so a parsed "SELECT" is the instance that
+    /// validation returns and the series index stores: both then match by reference.
+    /// </summary>
+    public StringPool()
+    {
+        _bySpan = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (string value in EventSchema.CanonicalValues)
+        {
+            _strings.Add(value, value);
+        }
+    }
 
     public int Count => _strings.Count;
 

@@ -35,6 +35,24 @@ public sealed class NdjsonParserTests
         Assert.Equal(1, events[5].Value); // a feature use counts once by default
     }
 
+    [Fact]
+    public void Strings_AreUnescaped_RepeatedOnesAreOneInstance_AndLongOnesAreWhole()
+    {
+        string longEndpoint = "/" + new string('p', 99); // longer than the pool keeps, shorter than a label may be
+        string body = "{\"kind\":\"query\",\"database\":\"app1\",\"type\":\"select\",\"duration_seconds\":0.1}\n"
+            + "{\"k\\u0069nd\":\"query\",\"database\":\"app1\",\"duration_seconds\":0.1,\"trace_id\":\"t-1\"}\n"
+            + "{\"kind\":\"request\",\"method\":\"GET\",\"endpoint\":\"" + longEndpoint + "\",\"status\":200,\"duration_seconds\":0.1}\n"
+            + "{\"kind\":\"query\",\"database\":\"app\\u0031\",\"duration_seconds\":0.1}\n";
+        (bool ok, List<IngestEvent> events, _) = Parse(body);
+        Assert.True(ok);
+        Assert.Equal("app1", events[0].Database);
+        Assert.Same(events[0].Database, events[1].Database); // pooled: the series lookup compares references
+        Assert.Equal("app1", events[3].Database); // escaped: unescaped by the reader
+        Assert.Equal("SELECT", events[0].Type);
+        Assert.Equal("t-1", events[1].TraceId);
+        Assert.Equal(longEndpoint, events[2].Endpoint);
+    }
+
     [Theory]
     [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duraton_seconds\":1}", 1, "unknown field 'duraton_seconds'")]
     [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":1}\nnot json", 2, "not valid JSON")]

@@ -13,13 +13,7 @@ public sealed class QuerySources
     private const int Recent = 4;
 
     [ThreadStatic]
-    private static QuerySources? t_owner;
-
-    [ThreadStatic]
-    private static string?[]? t_recent; // databases this thread marked lately, for t_owner
-
-    [ThreadStatic]
-    private static int t_next;
+    private static RecentlyMarked? t_recent; // one thread-static: each is a lookup of its own
 
     private readonly ConcurrentDictionary<string, byte> _eventFed = new(StringComparer.Ordinal);
 
@@ -30,10 +24,10 @@ public sealed class QuerySources
     /// </summary>
     public void MarkEventFed(string database)
     {
-        string?[] recent = t_recent ??= new string?[Recent];
-        if (ReferenceEquals(t_owner, this))
+        RecentlyMarked recent = t_recent ??= new RecentlyMarked();
+        if (ReferenceEquals(recent.Owner, this))
         {
-            foreach (string? seen in recent)
+            foreach (string? seen in recent.Databases)
             {
                 if (string.Equals(seen, database, StringComparison.Ordinal))
                 {
@@ -43,13 +37,20 @@ public sealed class QuerySources
         }
         else
         {
-            Array.Clear(recent);
-            t_owner = this;
+            Array.Clear(recent.Databases);
+            recent.Owner = this;
         }
 
         _eventFed.TryAdd(database, 0);
-        recent[t_next] = database;
-        t_next = (t_next + 1) % Recent;
+        recent.Databases[recent.Next] = database;
+        recent.Next = (recent.Next + 1) % Recent;
+    }
+
+    private sealed class RecentlyMarked
+    {
+        public readonly string?[] Databases = new string?[Recent];
+        public QuerySources? Owner;
+        public int Next;
     }
 
     public bool IsEventFed(string database) => _eventFed.ContainsKey(database);
