@@ -50,7 +50,6 @@ public sealed class UdpIngestListener : IAsyncDisposable
         var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.StreamingCapacity, _ingestor.Schema.MaxSamplesPerEvent);
         var batches = new List<SampleBatch>(_ingestor.Shards); // reused for every hand-over
         int events = 0;
-        EndPoint from = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         try
         {
             // Once stopping, what the kernel already holds is still read and handed over.
@@ -59,7 +58,8 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 int received;
                 try
                 {
-                    received = _socket.ReceiveFrom(buffer, SocketFlags.None, ref from);
+                    // Receive, not ReceiveFrom: the sender's address is not needed, and ReceiveFrom built an endpoint object per datagram.
+                    received = _socket.Receive(buffer, SocketFlags.None);
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
                 {

@@ -12,6 +12,19 @@ public sealed class DogStatsdParserTests
     }
 
     [Fact]
+    public void Tags_TheFirstOfANameCounts_NamelessOnesAreSkipped_AndEveryQueryAndRequestTagIsRead()
+    {
+        Assert.Null(DogStatsdParser.TryParse("aishell.query:5|ms|#junk,:x,database:first,database:second,error:40001,status:error,type:INSERT,trace_id:t-9", "aishell", out IngestEvent q));
+        Assert.Equal(("first", "INSERT", "error", "40001", "t-9"), (q.Database, q.Type, q.Status, q.Error, q.TraceId));
+        Assert.Null(DogStatsdParser.TryParse("aishell.request:5|ms|#status:503,endpoint:/e,status:200,method:POST,endpoint:/other", "aishell", out IngestEvent r));
+        Assert.Equal(("POST", "/e", 503), (r.Method, r.Endpoint, r.HttpStatus));
+        Assert.Null(DogStatsdParser.TryParse("aishell.request:5|ms|#status:abc", "aishell", out IngestEvent bad));
+        Assert.Equal(0, bad.HttpStatus); // validation then refuses it
+        Assert.Null(DogStatsdParser.TryParse("aishell.custom.revenue:9|g|#product:pro,region:eu", "aishell", out IngestEvent c));
+        Assert.Equal([new("product", "pro"), new("region", "eu")], c.Labels!);
+    }
+
+    [Fact]
     public void WithAPool_RepeatedTagValuesAreTheSameString_AndThePoolStaysBounded()
     {
         var pool = new StringPool();
@@ -77,4 +90,76 @@ public sealed class DogStatsdParserTests
     [InlineData("aishell.feature:1|c|@7", DogStatsdParser.ReasonSyntax)]
     public void MalformedLines_AreDroppedWithAReason(string line, string reason) =>
         Assert.Equal(reason, DogStatsdParser.TryParse(line, "aishell", out _));
+}
+
+public sealed class DogStatsdNumberTests
+{
+    [Theory]
+    [InlineData("12.5")]
+    [InlineData("-0")]
+    [InlineData("+3")]
+    [InlineData(".5")]
+    [InlineData("1.")]
+    [InlineData("0.1")]
+    [InlineData("0.3")]
+    [InlineData("123456789012345")]
+    [InlineData("1234567890123456")]
+    [InlineData("0.000000000000001")]
+    [InlineData("9007199254740993")]
+    [InlineData("1e3")]
+    [InlineData("1E-7")]
+    [InlineData("Infinity")]
+    [InlineData("NaN")]
+    public void Values_ParseExactlyAsDoubleParseDoes(string text) => AssertSameAsDoubleParse(text);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-")]
+    [InlineData(".")]
+    [InlineData("1.2.3")]
+    [InlineData("12a")]
+    [InlineData("--1")]
+    public void Junk_IsRefused(string text) => Assert.False(DogStatsdParser.TryParseNumber(text, out _));
+
+    [Fact]
+    public void ManyRandomDecimals_AreBitForBitWhatDoubleParseGives()
+    {
+        var random = new Random(20261201);
+        for (int n = 0; n < 200_000; n++)
+        {
+            int whole = random.Next(0, 16);
+            int fraction = random.Next(0, 16);
+            var text = new System.Text.StringBuilder();
+            if (random.Next(4) == 0)
+            {
+                text.Append('-');
+            }
+
+            for (int i = 0; i < whole; i++)
+            {
+                text.Append((char)('0' + random.Next(10)));
+            }
+
+            if (fraction > 0 || whole == 0)
+            {
+                text.Append('.');
+                for (int i = 0; i < Math.Max(1, fraction); i++)
+                {
+                    text.Append((char)('0' + random.Next(10)));
+                }
+            }
+
+            AssertSameAsDoubleParse(text.ToString());
+        }
+    }
+
+    private static void AssertSameAsDoubleParse(string text)
+    {
+        bool expected = double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double want);
+        Assert.Equal(expected, DogStatsdParser.TryParseNumber(text, out double got));
+        if (expected)
+        {
+            Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(got), $"'{text}': {want:R} vs {got:R}");
+        }
+    }
 }
