@@ -242,22 +242,43 @@ public static class DogStatsdParser
     {
         private ReadOnlySpan<char> _rest = tags;
 
+        /// <summary>
+        /// One scalar pass per tag finds both its end and its colon: two vectorised searches over
+        /// spans this short cost more in setup than they saved (a twelfth of the UDP receiver).
+        /// </summary>
         public bool Next(out ReadOnlySpan<char> name, out ReadOnlySpan<char> value)
         {
-            while (!_rest.IsEmpty)
+            ReadOnlySpan<char> rest = _rest;
+            while (!rest.IsEmpty)
             {
-                int comma = _rest.IndexOf(',');
-                ReadOnlySpan<char> tag = comma < 0 ? _rest : _rest[..comma];
-                _rest = comma < 0 ? default : _rest[(comma + 1)..];
-                int colon = tag.IndexOf(':');
+                int colon = -1;
+                int end = 0;
+                for (; end < rest.Length; end++)
+                {
+                    char c = rest[end];
+                    if (c == ',')
+                    {
+                        break;
+                    }
+
+                    if (c == ':' && colon < 0)
+                    {
+                        colon = end;
+                    }
+                }
+
+                ReadOnlySpan<char> tag = rest[..end];
+                rest = end < rest.Length ? rest[(end + 1)..] : default;
                 if (colon > 0)
                 {
+                    _rest = rest;
                     name = tag[..colon];
                     value = tag[(colon + 1)..];
                     return true;
                 }
             }
 
+            _rest = default;
             name = value = default;
             return false;
         }

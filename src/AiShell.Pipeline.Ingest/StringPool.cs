@@ -1,18 +1,19 @@
+using System.Runtime.InteropServices;
+
 namespace AiShell.Pipeline.Ingest;
 
 /// <summary>
-/// Label values by their characters, for one thread's parse loop: a value seen before is returned as
-/// the same string (no allocation, and the series lookup compares it by reference). Holds at most
-/// <see cref="Capacity"/> values; past that, values are allocated as usual, so hostile input cannot
-/// grow it.
+/// Label values by their characters, for one thread's parse loop (UDP): a value seen before is
+/// returned as the same string (no allocation, and the series lookup compares it by reference).
+/// Holds at most <see cref="Capacity"/> values (see <see cref="StringTable"/>); longer values than
+/// <see cref="MaxLength"/> are allocated as usual.
 /// </summary>
 internal sealed class StringPool
 {
-    public const int Capacity = 4096;
+    public const int Capacity = StringTable.Capacity;
     public const int MaxLength = 64; // longer values are rarely repeated labels
 
-    private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private readonly StringTable _table = new();
 
     /// <summary>
     /// Starts with the schema's canonical label values, so a parsed "SELECT" is the instance that
@@ -20,33 +21,33 @@ internal sealed class StringPool
     /// </summary>
     public StringPool()
     {
-        _bySpan = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (string value in EventSchema.CanonicalValues)
         {
-            _strings.Add(value, value);
+            Get(value);
         }
     }
 
-    public int Count => _strings.Count;
+    public int Count => _table.Count;
 
-    public string Get(ReadOnlySpan<char> value)
+    public string Get(ReadOnlySpan<char> value) => Get(value, null);
+
+    private string Get(ReadOnlySpan<char> value, string? instance)
     {
         if (value.Length > MaxLength)
         {
-            return value.ToString();
+            return instance ?? value.ToString();
         }
 
-        if (_bySpan.TryGetValue(value, out string? pooled))
+        ReadOnlySpan<byte> key = MemoryMarshal.AsBytes(value);
+        if (_table.Find(key, out int slot, out int hash) is { } pooled)
         {
             return pooled;
         }
 
-        string created = value.ToString();
-        if (_strings.Count < Capacity)
-        {
-            _strings.Add(created, created);
-        }
-
+        string created = instance ?? value.ToString();
+        _table.TryAdd(slot, hash, key, created);
         return created;
     }
+
+    private void Get(string canonical) => Get(canonical, canonical);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using AiShell.Pipeline.Metrics.Pipeline;
@@ -5,22 +6,41 @@ using AiShell.Pipeline.Metrics.Pipeline;
 namespace AiShell.Pipeline.Ingest;
 
 /// <summary>
-/// DogStatsD over UDP. One dedicated thread receives datagrams (blocking receives: an async receive
-/// per datagram cost more than parsing it) and folds their lines into a builder, handed over when a
-/// shard's array is nearly full (<see cref="SampleBatchBuilder.StreamingCapacity"/>) and whenever the socket has been quiet for
-/// <see cref="QuietFlush"/>. When the pipeline is full the batch is dropped and counted (UDP has no
-/// way to push back). Malformed lines are dropped and counted by reason. The loop never dies on a
-/// bad packet; on dispose it hands over what it holds before it exits.
+/// DogStatsD over UDP, on two dedicated threads in a row, so that parsing and folding run on two
+/// cores (one thread doing both was the UDP path's limit, at a full core):
+/// <list type="bullet">
+/// <item>the receiver takes datagrams (blocking receives: an async receive per datagram cost more than
+/// parsing it), parses their lines into chunks of <see cref="ChunkEvents"/> events and queues them
+/// (at most <see cref="ChunksInFlight"/>; when the folder lags, the receiver waits and the kernel's
+/// socket buffer absorbs, then drops, what comes meanwhile);</item>
+/// <item>the folder validates the events and folds them into a builder, handed over when a shard's
+/// array is nearly full (<see cref="SampleBatchBuilder.StreamingCapacity"/>) and whenever nothing
+/// arrived for <see cref="QuietFlush"/>.</item>
+/// </list>
+/// One receiver, one folder and a FIFO queue keep the datagrams' order, so the last gauge value sent
+/// is the one exposed (several receivers on one socket would not). When the pipeline is full the
+/// batch is dropped and counted (UDP has no way to push back). Malformed lines are dropped and
+/// counted by reason. Neither loop dies on a bad packet; on dispose they hand over what they hold.
 /// </summary>
 public sealed class UdpIngestListener : IAsyncDisposable
 {
+    /// <summary>Events per chunk: the hand-off between the threads (a queue operation and maybe a wake-up) is paid per chunk.</summary>
+    internal const int ChunkEvents = 256;
+
+    /// <summary>Chunks queued between receiver and folder at most (256 events of 150 bytes each: about 1.2 MiB).</summary>
+    internal const int ChunksInFlight = 32;
+
     private static readonly TimeSpan QuietFlush = TimeSpan.FromMilliseconds(20);
     private readonly EventIngestor _ingestor;
     private readonly Socket _socket;
     private readonly string _prefix;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly BlockingCollection<EventChunk> _parsed = new(new ConcurrentQueue<EventChunk>(), ChunksInFlight);
+    private readonly ConcurrentQueue<EventChunk> _free = new();
+    private readonly CancellationTokenSource _folderFailed = new();
     private volatile bool _stopping;
-    private Thread? _thread;
+    private Exception? _receiverFailure;
+    private Thread? _receiver;
 
     public UdpIngestListener(EventIngestor ingestor, IPAddress address, int port, string prefix = "aishell")
     {
@@ -37,8 +57,9 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
     public void Start()
     {
-        _thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "aishell.udp" };
-        _thread.Start();
+        new Thread(FoldLoop) { IsBackground = true, Name = "aishell.udp-fold" }.Start();
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "aishell.udp" };
+        _receiver.Start();
     }
 
     private void ReceiveLoop()
@@ -47,12 +68,10 @@ public sealed class UdpIngestListener : IAsyncDisposable
         char[] scratch = new char[65536];
         var lines = new List<Range>();
         var pool = new StringPool();
-        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.StreamingCapacity, _ingestor.Schema.MaxSamplesPerEvent);
-        var batches = new List<SampleBatch>(_ingestor.Shards); // reused for every hand-over
-        int events = 0;
+        EventChunk chunk = RentChunk();
         try
         {
-            // Once stopping, what the kernel already holds is still read and handed over.
+            // Once stopping, what the kernel already holds is still read and queued.
             while (!_stopping || _socket.Available > 0)
             {
                 int received;
@@ -63,7 +82,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
                 {
-                    HandOver(builder, batches, ref events); // quiet: deliver what is pending
+                    Queue(ref chunk); // quiet: let the folder have what is pending
                     continue;
                 }
                 catch (SocketException) when (!_stopping)
@@ -80,10 +99,73 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 ReadOnlySpan<char> text = scratch.AsSpan(0, chars);
                 foreach (Range line in lines)
                 {
-                    string? reason = DogStatsdParser.TryParse(text[line], _prefix, pool, out IngestEvent e) ?? Validate(ref e);
-                    if (reason is not null)
+                    // Parsed straight into the chunk's slot (no copy of the event); a refused line's slot is reused.
+                    if (DogStatsdParser.TryParse(text[line], _prefix, pool, out chunk.Events[chunk.Count]) is { } reason)
                     {
                         _ingestor.Rejected(IngestSources.Udp, reason);
+                        continue;
+                    }
+
+                    if (++chunk.Count == ChunkEvents)
+                    {
+                        Queue(ref chunk);
+                    }
+                }
+            }
+
+            Queue(ref chunk);
+        }
+        catch (OperationCanceledException) when (_folderFailed.IsCancellationRequested)
+        {
+            // The folder failed and reports it; nothing takes chunks any more.
+        }
+        catch (Exception ex)
+        {
+            _receiverFailure = ex;
+        }
+        finally
+        {
+            _parsed.CompleteAdding();
+        }
+    }
+
+    /// <summary>Queues a chunk that holds events (waiting while the folder is behind) and rents the next.</summary>
+    private void Queue(ref EventChunk chunk)
+    {
+        if (chunk.Count > 0)
+        {
+            _parsed.Add(chunk, _folderFailed.Token);
+            chunk = RentChunk();
+        }
+    }
+
+    private EventChunk RentChunk() => _free.TryDequeue(out EventChunk? chunk) ? chunk : new EventChunk();
+
+    private void FoldLoop()
+    {
+        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.StreamingCapacity, _ingestor.Schema.MaxSamplesPerEvent);
+        var batches = new List<SampleBatch>(_ingestor.Shards); // reused for every hand-over
+        int events = 0;
+        try
+        {
+            while (true)
+            {
+                if (!_parsed.TryTake(out EventChunk? chunk, QuietFlush))
+                {
+                    if (_parsed.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    HandOver(builder, batches, ref events); // quiet: deliver what is pending
+                    continue;
+                }
+
+                foreach (ref IngestEvent e in chunk.Events.AsSpan(0, chunk.Count))
+                {
+                    if (_ingestor.Schema.Validate(ref e) is not null)
+                    {
+                        _ingestor.Rejected(IngestSources.Udp, "invalid");
                         continue;
                     }
 
@@ -91,16 +173,27 @@ public sealed class UdpIngestListener : IAsyncDisposable
                     events++;
                     if (builder.NearlyFull)
                     {
-                        HandOver(builder, batches, ref events); // a datagram may hold more than one batch
+                        HandOver(builder, batches, ref events); // a chunk may hold more than one batch
                     }
                 }
+
+                chunk.Count = 0;
+                _free.Enqueue(chunk);
             }
 
             HandOver(builder, batches, ref events);
-            _stopped.TrySetResult();
+            if (_receiverFailure is { } failure)
+            {
+                _stopped.TrySetException(failure);
+            }
+            else
+            {
+                _stopped.TrySetResult();
+            }
         }
         catch (Exception ex)
         {
+            _folderFailed.Cancel(); // a receiver waiting for room gives up
             _stopped.TrySetException(ex);
         }
     }
@@ -115,17 +208,25 @@ public sealed class UdpIngestListener : IAsyncDisposable
         events = 0;
     }
 
-    private string? Validate(ref IngestEvent e) => _ingestor.Schema.Validate(ref e) is null ? null : "invalid";
-
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
-        if (_thread is not null)
+        if (_receiver is not null)
         {
-            // The receive wakes within QuietFlush (its timeout), sees the flag, hands over and exits.
+            // The receive wakes within QuietFlush (its timeout), sees the flag, queues what it holds
+            // and completes the queue; the folder folds the rest, hands over and exits.
             await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
         _socket.Dispose();
+        _parsed.Dispose();
+        _folderFailed.Dispose();
+    }
+
+    /// <summary>Parsed events on their way from the receiver to the folder; chunks are reused.</summary>
+    private sealed class EventChunk
+    {
+        public readonly IngestEvent[] Events = new IngestEvent[ChunkEvents];
+        public int Count;
     }
 }

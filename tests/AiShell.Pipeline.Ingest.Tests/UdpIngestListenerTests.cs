@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AiShell.Pipeline.Ingest.Tests;
+
+[Collection(AloneCollection.Name)]
+public sealed class UdpIngestListenerTests
+{
+    [Fact]
+    public async Task EveryLineSent_IsFoldedOnce_InTheOrderSent_AndDisposeDeliversWhatIsPending()
+    {
+        // Receiver and folder are two threads: the queue between them must keep the datagrams'
+        // order (the last gauge value sent is the one exposed) and lose nothing on dispose.
+        var h = new IngestHarness();
+        var listener = new UdpIngestListener(h.Ingestor, IPAddress.Loopback, 0);
+        listener.Start();
+        const int Datagrams = 3_000;
+        const int QueriesPerDatagram = 7;
+        using (var udp = new UdpClient())
+        {
+            udp.Connect(IPAddress.Loopback, listener.Port);
+            for (int i = 1; i <= Datagrams; i++)
+            {
+                var packet = new StringBuilder();
+                packet.Append(FormattableString.Invariant($"aishell.users:{i}|g|#role:admin\n"));
+                for (int q = 0; q < QueriesPerDatagram; q++)
+                {
+                    packet.Append(FormattableString.Invariant($"aishell.query:{q}|ms|#database:app{q % 3},type:SELECT,status:success\n"));
+                }
+
+                packet.Append("not a line\n");
+                await udp.SendAsync(Encoding.UTF8.GetBytes(packet.ToString()));
+                if (i % 500 == 0)
+                {
+                    await Task.Delay(20); // loopback buffers are large, but bounded
+                }
+            }
+        }
+
+        await Task.Delay(200); // the kernel has handed over every datagram to the socket
+        await listener.DisposeAsync();
+        h.Drain();
+
+        Assert.Equal(Datagrams, h.Value("active_users", "admin"));
+        double queries = 0;
+        foreach (string db in new[] { "app0", "app1", "app2" })
+        {
+            queries += h.Value("query_total", db, "SELECT", "success");
+        }
+
+        Assert.Equal(Datagrams * QueriesPerDatagram, queries);
+        Assert.Equal(Datagrams * (QueriesPerDatagram + 1), h.Value("pipeline_events_received_total", "udp"));
+        Assert.Equal(Datagrams, h.Value("pipeline_events_rejected_total", "udp", "syntax"));
+    }
+}
