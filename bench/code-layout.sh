@@ -29,16 +29,8 @@ for tool in valgrind callgrind_control objcopy nm curl python3 openssl; do
   fi
 done
 
-work=$(mktemp -d /tmp/aishell-layout.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -n "${AISHELL_TEST_PG_DIR:-}" ]] && tests/postgres.sh destroy >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_work /tmp/aishell-layout.XXXXXX
 
 # valgrind reads the symbol table from a debug file named by the binary's debuglink; the published
 # artifacts/aishell.dbg also carries DWARF 5, which valgrind 3.19 cannot parse, so give it the
@@ -47,7 +39,6 @@ objcopy --strip-debug "$dbg" "$work/aishell.sym"
 objcopy --remove-section=.gnu_debuglink "$bin" "$work/aishell"
 objcopy --add-gnu-debuglink="$work/aishell.sym" "$work/aishell"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Starts the profiled exporter with the given config file (may be empty) and waits for /healthz.
 # $1 scenario name, $2 config file or "", $3 port.

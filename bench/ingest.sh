@@ -18,7 +18,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/lib.sh # free_port
 summary() { grep -E '^  (throughput|latency p50|latency p99|errors|drops|counted)' "$1"; }
 
 echo "binary: $bin ($(stat -c %s "$bin") bytes), $(nproc) CPUs, runs of ${seconds}s"

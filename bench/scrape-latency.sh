@@ -13,20 +13,11 @@ if ! command -v prometheus-postgres-exporter >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-postgres-exporter >/dev/null
 fi
 
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -n "${AISHELL_TEST_PG_DIR:-}" ]] && tests/postgres.sh destroy >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_work
 eval "$(tests/postgres.sh start)"
 port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$AISHELL_TEST_PG")
 password=$(cat "$AISHELL_TEST_PG_PASSWORD_FILE")
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Five databases, each with a few tables so the per-table views have rows to report.
 dbs=(bench1 bench2 bench3 bench4 bench5)
