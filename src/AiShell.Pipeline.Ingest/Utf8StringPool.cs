@@ -7,15 +7,15 @@ namespace AiShell.Pipeline.Ingest;
 /// thread: a token seen before is returned as the same string without transcoding or allocating
 /// (creating strings per field and value was a sixth of the HTTP ingest path, and transcoding them
 /// for a UTF-16 pool still an eighth). Past <see cref="Capacity"/> entries (see
-/// <see cref="StringTable"/>), strings are created as usual, so hostile input cannot grow it.
+/// <see cref="KeyTable{T}"/>), strings are created as usual, so hostile input cannot grow it.
 /// Escaped tokens always go through the reader (rare, and their bytes are not their text).
 /// </summary>
 internal sealed class Utf8StringPool
 {
-    public const int Capacity = StringTable.Capacity;
+    public const int Capacity = KeyTable<string>.Capacity;
     public const int MaxLength = 64; // bytes; longer values are rarely repeated labels
 
-    private readonly StringTable _table = new();
+    private readonly KeyTable<string> _table = new();
 
     /// <summary>Starts with the schema's canonical label values: a parsed "SELECT" is the very instance validation keeps.</summary>
     public Utf8StringPool()

@@ -25,6 +25,37 @@ public sealed class DogStatsdParserTests
     }
 
     [Fact]
+    public void WithAPool_AQueryLinesTagsAreRememberedWhole_AndGiveWhatParsingThemGives()
+    {
+        var pool = new StringPool();
+        string[] tagLists =
+        [
+            "database:app1,type:SELECT,status:success",
+            "type:INSERT,database:app1,status:error,error:40001",
+            "database:first,database:second",
+            "junk,status:timeout",
+            "",
+        ];
+        for (int round = 0; round < 3; round++) // the first round parses and remembers, the others look up
+        {
+            foreach (string tags in tagLists)
+            {
+                string line = "aishell.query:5|ms" + (tags.Length > 0 ? "|#" + tags : "");
+                Assert.Null(DogStatsdParser.TryParse(line, "aishell", pool, out IngestEvent pooled));
+                Assert.Null(DogStatsdParser.TryParse(line, "aishell", out IngestEvent plain));
+                Assert.Equal((plain.Database, plain.Type, plain.Status, plain.Error), (pooled.Database, pooled.Type, pooled.Status, pooled.Error));
+            }
+        }
+
+        // A trace id is per event: lines that carry one keep their own.
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Null(DogStatsdParser.TryParse($"aishell.query:5|ms|#database:app1,trace_id:t{i}", "aishell", pool, out IngestEvent traced));
+            Assert.Equal(($"t{i}", "app1"), (traced.TraceId, traced.Database));
+        }
+    }
+
+    [Fact]
     public void WithAPool_RepeatedTagValuesAreTheSameString_AndThePoolStaysBounded()
     {
         var pool = new StringPool();
