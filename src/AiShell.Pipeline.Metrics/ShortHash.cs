@@ -28,7 +28,14 @@ public static class ShortHash
     {
         int n = length;
         ulong head, tail;
-        if (n > 16)
+        if ((uint)(n - 8) <= 8)
+        {
+            // 8 to 16 bytes, the usual label value (4 to 8 UTF-16 characters) and tested first: the
+            // first and the last eight bytes (overlapping when shorter than 16) fix the key.
+            head = Unsafe.ReadUnaligned<ulong>(ref start);
+            tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 8));
+        }
+        else if (n > 16)
         {
             // Long keys: a multiply–xorshift chain over the leading whole 8-byte blocks; the last
             // 16 bytes go through the two parallel multiplies below.
@@ -40,12 +47,6 @@ public static class ShortHash
             }
 
             head = h ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 16));
-            tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 8));
-        }
-        else if (n >= 8)
-        {
-            // The first and the last eight bytes (overlapping when shorter than 16) fix the key.
-            head = Unsafe.ReadUnaligned<ulong>(ref start);
             tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, n - 8));
         }
         else if (n >= 4)
