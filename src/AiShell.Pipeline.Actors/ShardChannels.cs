@@ -65,7 +65,7 @@ public sealed class ShardChannels : ISampleSink
     /// and the read of the flag (a load) must not be reordered, or this producer and the
     /// aggregator, which marks itself idle and then looks at its channel, could each miss the
     /// other. A plain read relied on the channel's lock release being a fence; this costs one
-    /// interlocked operation per batch of up to 512 samples.
+    /// interlocked operation per batch (a shard's array of up to 256 samples from a streaming producer).
     /// </summary>
     private void Signal(int shard)
     {

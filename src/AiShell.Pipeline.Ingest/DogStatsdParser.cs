@@ -152,7 +152,7 @@ public static class DogStatsdParser
             {
                 if (++count > 15)
                 {
-                    return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+                    return General(text, out value);
                 }
 
                 digits = (digits * 10) + (c - '0');
@@ -167,13 +167,13 @@ public static class DogStatsdParser
             }
             else
             {
-                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+                return General(text, out value);
             }
         }
 
         if (count == 0)
         {
-            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+            return General(text, out value);
         }
 
         value = decimals > 0 ? digits / PowersOfTen[decimals] : digits;
@@ -183,6 +183,9 @@ public static class DogStatsdParser
         }
 
         return true;
+
+        static bool General(ReadOnlySpan<char> text, out double value) =>
+            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
     private static List<KeyValuePair<string, string>> ParseTags(ReadOnlySpan<char> text, StringPool? pool)

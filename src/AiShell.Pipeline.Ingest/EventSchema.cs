@@ -15,6 +15,7 @@ public sealed class EventSchema
 {
     public const int MaxLabelValueLength = 256;
     public const int MaxTraceIdLength = 64;
+    private static readonly string[] Types = ["SELECT", "INSERT", "UPDATE", "DELETE", "OTHER"];
     private static readonly string[] Statuses = ["success", "error", "timeout", "cancelled"];
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -348,7 +349,7 @@ public sealed class EventSchema
     private static string NormaliseType(string? type) => CanonicalType(type) ?? CanonicalType(type?.ToUpperInvariant()) ?? "OTHER";
 
     /// <summary>The label values validation maps to: parsers pool these very instances (see <see cref="StringPool"/>).</summary>
-    internal static readonly string[] CanonicalValues = ["SELECT", "INSERT", "UPDATE", "DELETE", "OTHER", "success", "error", "timeout", "cancelled"];
+    internal static readonly string[] CanonicalValues = [.. Types, .. Statuses];
 
     private static string? CanonicalType(string? type) =>
         ReferenceEquals(type, "SELECT") || ReferenceEquals(type, "INSERT") ? type : type switch // the usual two: no character compares

@@ -54,6 +54,15 @@ internal sealed class KeyTable<T>
         return true;
     }
 
+    /// <summary>Stores <paramref name="item"/> unless the key is present already (a pool's seed values).</summary>
+    public void AddIfAbsent(ReadOnlySpan<byte> key, T item)
+    {
+        if (Find(key, out int slot, out int hash) is null)
+        {
+            TryAdd(slot, hash, key, item);
+        }
+    }
+
     private sealed class Entry(byte[] key, T item, int hash)
     {
         public readonly byte[] Key = key;

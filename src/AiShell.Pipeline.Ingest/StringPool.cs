@@ -23,19 +23,17 @@ internal sealed class StringPool
     {
         foreach (string value in EventSchema.CanonicalValues)
         {
-            Get(value);
+            _table.AddIfAbsent(MemoryMarshal.AsBytes(value.AsSpan()), value);
         }
     }
 
     public int Count => _table.Count;
 
-    public string Get(ReadOnlySpan<char> value) => Get(value, null);
-
-    private string Get(ReadOnlySpan<char> value, string? instance)
+    public string Get(ReadOnlySpan<char> value)
     {
         if (value.Length > MaxLength)
         {
-            return instance ?? value.ToString();
+            return value.ToString();
         }
 
         ReadOnlySpan<byte> key = MemoryMarshal.AsBytes(value);
@@ -44,12 +42,10 @@ internal sealed class StringPool
             return pooled;
         }
 
-        string created = instance ?? value.ToString();
+        string created = value.ToString();
         _table.TryAdd(slot, hash, key, created);
         return created;
     }
-
-    private void Get(string canonical) => Get(canonical, canonical);
 
     /// <summary>Longest tag text whose query values are remembered (in characters).</summary>
     public const int MaxTagsLength = 256;

@@ -22,11 +22,7 @@ internal sealed class Utf8StringPool
     {
         foreach (string value in EventSchema.CanonicalValues)
         {
-            byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(value);
-            if (_table.Find(utf8, out int slot, out int hash) is null)
-            {
-                _table.TryAdd(slot, hash, utf8, value);
-            }
+            _table.AddIfAbsent(System.Text.Encoding.UTF8.GetBytes(value), value);
         }
     }
 

@@ -113,11 +113,10 @@ public static class ExpositionWriter
             {
                 SeriesChunk chunk = _chunks[_chunk];
                 int end = Math.Min(chunk.Capacity, _count - chunk.Start);
-                long[] cells = chunk.Cells;
                 while (_slot < end)
                 {
                     int slot = _slot++;
-                    if (Volatile.Read(ref cells[(slot * chunk.Stride) + SeriesChunk.WrittenCell]) == 0)
+                    if (Volatile.Read(ref chunk.Cell(slot, SeriesChunk.WrittenCell)) == 0)
                     {
                         continue;
                     }

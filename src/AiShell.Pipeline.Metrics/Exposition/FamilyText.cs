@@ -16,9 +16,6 @@ internal sealed class FamilyText
     private const int Labelled = 0;
     private const int Bare = 1;
 
-    private readonly byte[] _tails; // per bucket or quantile, both variants, TailStride bytes apart
-    private readonly int[] _tailLengths;
-
     public FamilyText(string name, MetricType type, string help, double[] buckets)
     {
         HeaderText = TextEscaper.Utf8(
@@ -71,8 +68,8 @@ internal sealed class FamilyText
         }
 
         TailStride = longest;
-        _tails = new byte[(2 * values.Count * TailStride) + LineWriter.Slack];
-        _tailLengths = new int[2 * values.Count];
+        Tails = new byte[(2 * values.Count * TailStride) + LineWriter.Slack];
+        TailLengths = new int[2 * values.Count];
         for (int i = 0; i < values.Count; i++)
         {
             AddTail(i, Labelled, $",{label}=\"{values[i]}\"}} ");
@@ -105,9 +102,10 @@ internal sealed class FamilyText
     /// <summary>Index of tail 0 in <see cref="Tails"/> and <see cref="TailLengths"/> for a label text of <paramref name="labelLength"/> bytes; tail <c>i</c> is at index + <c>i</c>, its bytes at (index + <c>i</c>) × <see cref="TailStride"/>.</summary>
     public int TailBase(int labelLength) => (labelLength == 0 ? Bare : Labelled) * TailCount;
 
-    public byte[] Tails => _tails;
+    /// <summary>Per bucket or quantile, both variants (labelled, bare), <see cref="TailStride"/> bytes apart.</summary>
+    public byte[] Tails { get; }
 
-    public int[] TailLengths => _tailLengths;
+    public int[] TailLengths { get; }
 
     /// <summary>Shortest round-trip form; the same text in both formats so <c>le</c> series match.</summary>
     internal static string FormatBound(double bound) => bound.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
@@ -115,7 +113,7 @@ internal sealed class FamilyText
     private void AddTail(int index, int variant, string text)
     {
         int slot = (variant * TailCount) + index;
-        _tailLengths[slot] = Encoding.UTF8.GetBytes(text, _tails.AsSpan(slot * TailStride));
+        TailLengths[slot] = Encoding.UTF8.GetBytes(text, Tails.AsSpan(slot * TailStride));
     }
 
     private static Piece Padded(string text)

@@ -172,5 +172,5 @@ internal static class SampleLines
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref T Cell<T>(SeriesChunk chunk, int slot, int cell)
         where T : unmanaged =>
-        ref Unsafe.As<long, T>(ref chunk.Cells[(slot * chunk.Stride) + cell]);
+        ref Unsafe.As<long, T>(ref chunk.Cell(slot, cell));
 }

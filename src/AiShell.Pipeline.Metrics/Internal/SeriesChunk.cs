@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace AiShell.Pipeline.Metrics.Internal;
 
 /// <summary>
@@ -38,6 +40,10 @@ internal sealed class SeriesChunk
     public int Stride { get; }
 
     public long[] Cells { get; }
+
+    /// <summary>Cell <paramref name="cell"/> (<see cref="ValueCell"/>, <see cref="WrittenCell"/>, counts from <see cref="FirstCountCell"/>) of <paramref name="slot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref long Cell(int slot, int cell) => ref Cells[(slot * Stride) + cell];
 
     /// <summary>Per slot: the series' label text, <c>{name="value",...</c> without the closing brace (empty without labels).</summary>
     public LabelText[] Labels { get; }

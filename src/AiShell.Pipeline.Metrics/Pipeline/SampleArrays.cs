@@ -30,18 +30,6 @@ internal static class SampleArrays
     private static Sample[][] s_small = new Sample[256][];
     private static int s_smallCount;
 
-    /// <summary>Small arrays waiting to be rented (for tests).</summary>
-    internal static int PooledSmall
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return s_smallCount;
-            }
-        }
-    }
-
     public static Sample[] Rent(int minimumLength)
     {
         if (minimumLength > SampleBatchBuilder.StreamingCapacity)
