@@ -42,9 +42,25 @@ public sealed class MetricsPipelineTests
         Assert.Equal(3, Value(registry, "aishell_collector_errors_total", "flaky"));
         Assert.Equal(1, Value(registry, "aishell_collector_up", "flaky"));
 
-        // Backoff: three failures cost at least 100 + 200 + 400 ms (minus jitter-free floor), while the
-        // healthy collector ran on its 50 ms interval the whole time.
-        Assert.True(healthy.Runs > flaky.Runs + 5, $"healthy ran {healthy.Runs} times, flaky {flaky.Runs}");
+        // Backoff: after failure k the next run waits at least 100 ms * 2^(k-1), capped at 400 ms (jitter
+        // only adds). Lower bounds hold on a loaded machine; a count of runs in a window would not.
+        long[] flakyRuns = flaky.RunStarts;
+        long[] healthyRuns = healthy.RunStarts;
+        double[] floorsMs = [100, 200, 400];
+        for (int k = 0; k < floorsMs.Length; k++)
+        {
+            double gapMs = System.Diagnostics.Stopwatch.GetElapsedTime(flakyRuns[k], flakyRuns[k + 1]).TotalMilliseconds;
+            // 10 ms of slack: Akka's scheduler ticks every 10 ms and may round a delay down to a tick.
+            Assert.True(gapMs >= floorsMs[k] - 10, $"gap after failure {k + 1} was {gapMs:F0} ms, backoff floor {floorsMs[k]} ms");
+        }
+
+        // The other collector is not held up by the backoff: it ran inside the two longer windows.
+        for (int k = 1; k < floorsMs.Length; k++)
+        {
+            long from = flakyRuns[k], to = flakyRuns[k + 1];
+            Assert.True(healthyRuns.Any(t => t > from && t < to), $"healthy did not run between flaky's runs {k + 1} and {k + 2}");
+        }
+
         Assert.Equal(0, Value(registry, "aishell_collector_errors_total", "healthy"));
 
         CollectorHealthSnapshot health = pipeline.Status.Collectors.Single(c => c.Name == "flaky").Snapshot();
@@ -105,7 +121,8 @@ public sealed class MetricsPipelineTests
         Series counter = registry.Register(MetricDescriptor.Counter("starved_total", "S.")).WithLabels();
         await using MetricsPipeline pipeline = MetricsPipeline.Start(registry, [], Fast());
         Assert.True(pipeline.AggregatorsRunning, "Start returned before its aggregators ran");
-        using var release = new ManualResetEventSlim();
+        // Not disposed: queued items still start (and Wait on it) after the test has returned.
+        var release = new ManualResetEventSlim();
         var flood = new Thread(() =>
         {
             // Faster than the pool adds threads, and bounded: 2,000 blocking items or 20 s.

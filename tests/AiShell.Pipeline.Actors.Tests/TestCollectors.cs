@@ -7,10 +7,23 @@ namespace AiShell.Pipeline.Actors.Tests;
 /// <summary>Counts its runs into a counter; fails the runs listed in <c>failOn</c> (1-based).</summary>
 internal sealed class ScriptedCollector(string name, params int[] failOn) : ICollector
 {
+    private readonly List<long> _started = [];
     private int _runs;
     private Series? _runsSeries;
 
     public string Name => name;
+
+    /// <summary>When each run started (<see cref="System.Diagnostics.Stopwatch"/> timestamps), in order.</summary>
+    public long[] RunStarts
+    {
+        get
+        {
+            lock (_started)
+            {
+                return [.. _started];
+            }
+        }
+    }
 
     public int Runs => Volatile.Read(ref _runs);
 
@@ -21,6 +34,11 @@ internal sealed class ScriptedCollector(string name, params int[] failOn) : ICol
 
     public ValueTask CollectAsync(SampleBatchBuilder batch, CancellationToken cancellationToken)
     {
+        lock (_started)
+        {
+            _started.Add(System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
         int run = Interlocked.Increment(ref _runs);
         if (Array.IndexOf(failOn, run) >= 0)
         {

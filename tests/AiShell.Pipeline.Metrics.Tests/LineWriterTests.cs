@@ -8,7 +8,8 @@ public sealed class LineWriterTests
 {
     public static TheoryData<long> Integers()
     {
-        var data = new TheoryData<long> { 0, 9, 10, 99, 100, long.MaxValue, long.MinValue, long.MinValue + 1, -1, -9, -10 };
+        // The loop covers 9, 10, 11, 99, 100, ... and -10, -100, ...; xunit skips duplicate rows.
+        var data = new TheoryData<long> { 0, long.MaxValue, long.MinValue, long.MinValue + 1, -1, -9 };
         for (long power = 10; power <= 1_000_000_000_000_000_000; power *= 10)
         {
             data.Add(power - 1);
