@@ -125,10 +125,12 @@ public sealed class ExemplarTests
         }
 
         var buffer = new Exposition.ScrapeBuffer();
-        Exposition.ExpositionWriter.Write(buffer, registry, Exposition.ExpositionFormat.OpenMetrics);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        buffer.Reset();
-        Exposition.ExpositionWriter.Write(buffer, registry, Exposition.ExpositionFormat.OpenMetrics);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long allocated = Allocations.Least(() =>
+        {
+            buffer.Reset();
+            Exposition.ExpositionWriter.Write(buffer, registry, Exposition.ExpositionFormat.OpenMetrics);
+        });
+        Assert.Equal(0, allocated);
+        Assert.Contains("trace_id=\"t99\"", System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), StringComparison.Ordinal); // the exemplars were written
     }
 }
