@@ -35,6 +35,9 @@ public sealed class ExporterServer : IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly HttpSelfMetrics _http;
     private readonly ScrapeBufferPool _buffers = new(capacity: 8);
+
+    // Large registries (10,000 series and up) are serialized on every core; one scrape at a time.
+    private readonly ParallelScrapeWriter _parallel = new();
     private readonly Series _textScrapes;
     private readonly Series _openMetricsScrapes;
     private long _lastScrapeTicks;
@@ -215,7 +218,7 @@ public sealed class ExporterServer : IAsyncDisposable
             await using (gzip)
             {
                 Stream body = gzip ?? response.Body;
-                long sent = await ExpositionWriter.WriteAsync(buffer, _registry, format, body, ScrapeChunkBytes, context.RequestAborted);
+                long sent = await _parallel.WriteAsync(buffer, _registry, format, body, ScrapeChunkBytes, context.RequestAborted);
                 if (sent == 0 && gzip is null)
                 {
                     response.ContentLength = buffer.Length; // it all fit in one piece

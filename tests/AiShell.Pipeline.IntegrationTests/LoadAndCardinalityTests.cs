@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Headers;
 using System.Text;
 using AiShell.Pipeline.IntegrationTests.Harness;
 using Xunit.Abstractions;
@@ -107,5 +109,132 @@ public sealed class LoadAndCardinalityTests(ITestOutputHelper output)
         output.WriteLine($"{scrapes} scrapes by 64 concurrent clients during ingest: p50 {p50:0.0} ms, p99 {p99:0.0} ms, max {latencies[^1]:0.0} ms");
         Assert.True(scrapes > 64);
         Assert.True(p99 < 2000, $"p99 scrape latency {p99:0} ms under load: a stall");
+    }
+
+    [Fact]
+    public async Task LargeRegistry_WrittenOnEveryCore_IsWholeInEveryScrape_TextOpenMetricsAndGzip_DuringIngest()
+    {
+        // 15,000 feature series: over the 10,000 from which /metrics serializes on every core.
+        Assert.True(Environment.ProcessorCount > 1, "this test needs two cores to exercise the parallel writer");
+        await using ExporterProcess exporter = await ExporterProcess.StartAsync("prometheus:\n  collect_interval: 5\n  labels:\n    limit: 20000\n");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        var events = new Uri(exporter.BaseUrl, "/api/v1/events");
+        const int Features = 15_000, Hot = 500;
+        var body = new StringBuilder(Features * 48);
+        for (int i = 0; i < Features; i++)
+        {
+            body.Append("{\"kind\":\"feature\",\"feature\":\"f-").Append(i).Append("\"}\n");
+        }
+
+        for (int round = 0; round < 2; round++)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, (await http.PostAsync(events, new StringContent(body.ToString()))).StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        string first;
+        do
+        {
+            await Task.Delay(100);
+            first = await http.GetStringAsync(exporter.MetricsUrl);
+        }
+        while (FeatureTotal(first) < 2 * Features && DateTime.UtcNow < deadline);
+
+        Assert.Equal(2 * Features, FeatureTotal(first));
+        await Promtool.AssertCleanAsync(first);
+
+        // Then: scrapes in three forms at once, while the first 500 features keep counting.
+        var hot = new StringBuilder();
+        for (int i = 0; i < Hot; i++)
+        {
+            hot.Append("{\"kind\":\"feature\",\"feature\":\"f-").Append(i).Append("\"}\n");
+        }
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        Task ingest = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await http.PostAsync(events, new StringContent(hot.ToString()));
+            }
+        });
+        (string Accept, bool Gzip)[] forms = [("text/plain", false), ("application/openmetrics-text; version=1.0.0", false), ("text/plain", true)];
+        int scrapes = 0;
+        Task[] scrapers = Enumerable.Range(0, 6).Select(n => Task.Run(async () =>
+        {
+            (string accept, bool gzip) = forms[n % forms.Length];
+            var last = new Dictionary<string, double>(StringComparer.Ordinal);
+            while (!stop.IsCancellationRequested)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, exporter.MetricsUrl);
+                request.Headers.TryAddWithoutValidation("Accept", accept);
+                if (gzip)
+                {
+                    request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+                }
+
+                using HttpResponseMessage response = await http.SendAsync(request);
+                byte[] bytes = await response.Content.ReadAsByteArrayAsync();
+                if (gzip)
+                {
+                    Assert.Contains("gzip", response.Content.Headers.ContentEncoding);
+                    using var unzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+                    using var plain = new MemoryStream();
+                    await unzip.CopyToAsync(plain);
+                    bytes = plain.ToArray();
+                }
+
+                string text = Encoding.UTF8.GetString(bytes);
+                bool openMetrics = accept.StartsWith("application/openmetrics", StringComparison.Ordinal);
+                if (openMetrics)
+                {
+                    Assert.EndsWith("\n# EOF\n", text, StringComparison.Ordinal);
+                }
+
+                // One header, before the family's first series (OpenMetrics names a counter without _total).
+                string header = openMetrics ? "# TYPE aishell_feature_usage counter\n" : "# TYPE aishell_feature_usage_total counter\n";
+                Assert.Equal(1, CountOf(text, header));
+                Assert.True(text.IndexOf(header, StringComparison.Ordinal) < text.IndexOf("aishell_feature_usage_total{", StringComparison.Ordinal));
+
+                Dictionary<string, double> features = Exposition.Samples(text)
+                    .Where(s => s.Series.StartsWith("aishell_feature_usage_total{", StringComparison.Ordinal))
+                    .ToDictionary(s => s.Series, s => s.Value, StringComparer.Ordinal); // a series twice would throw
+                Assert.Equal(Features, features.Count);
+                foreach ((string series, double value) in features)
+                {
+                    int feature = int.Parse(series.AsSpan(series.IndexOf("f-", StringComparison.Ordinal) + 2).TrimEnd("\"}"), CultureInfo.InvariantCulture);
+                    if (feature >= Hot)
+                    {
+                        Assert.Equal(2, value); // untouched since the first scrape
+                    }
+                    else
+                    {
+                        Assert.True(value >= 2 && (!last.TryGetValue(series, out double before) || value >= before), $"{series}: {value}");
+                        last[series] = value;
+                    }
+                }
+
+                Interlocked.Increment(ref scrapes);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(scrapers);
+        await ingest;
+        output.WriteLine($"{scrapes} whole scrapes of {Features:N0} feature series in 5 s, six scrapers in three forms");
+        Assert.True(scrapes >= 6, $"{scrapes} scrapes");
+    }
+
+    private static double FeatureTotal(string text) =>
+        Exposition.Samples(text).Where(s => s.Series.StartsWith("aishell_feature_usage_total{", StringComparison.Ordinal)).Sum(s => s.Value);
+
+    private static int CountOf(string text, string what)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 }

@@ -68,7 +68,33 @@ public static class ExpositionWriter
         new FamilyCursor(family, format).Write(buffer, int.MaxValue);
     }
 
-    private static void WriteTail(ScrapeBuffer buffer, ReadOnlySpan<IExternalExposition> externals, MetricRegistry registry,
+    /// <summary>
+    /// The lines of the series in <paramref name="slot"/> of <paramref name="chunk"/>, which is
+    /// written. <paramref name="now"/> is the family's clock, read by the first summary that needs it.
+    /// </summary>
+    internal static void WriteSeries(ScrapeBuffer buffer, MetricFamily family, MetricType type, SeriesChunk chunk, int slot,
+        bool openMetrics, ref long now)
+    {
+        switch (type)
+        {
+            case MetricType.Histogram:
+                SampleLines.WriteHistogram(buffer, family.Text, chunk, slot, openMetrics);
+                break;
+            case MetricType.Summary:
+                if (now == Series.NoTimestamp)
+                {
+                    now = family.Time.GetTimestamp();
+                }
+
+                SampleLines.WriteSummary(buffer, family.Text, family.Buckets, chunk, slot, now);
+                break;
+            default:
+                SampleLines.WriteScalar(buffer, family.Text, chunk, slot);
+                break;
+        }
+    }
+
+    internal static void WriteTail(ScrapeBuffer buffer, ReadOnlySpan<IExternalExposition> externals, MetricRegistry registry,
         ExpositionFormat format)
     {
         foreach (IExternalExposition external in externals)
@@ -127,23 +153,7 @@ public static class ExpositionWriter
                         _headerWritten = true;
                     }
 
-                    switch (type)
-                    {
-                        case MetricType.Histogram:
-                            SampleLines.WriteHistogram(buffer, text, chunk, slot, _openMetrics);
-                            break;
-                        case MetricType.Summary:
-                            if (_now == Series.NoTimestamp)
-                            {
-                                _now = _family.Time.GetTimestamp();
-                            }
-
-                            SampleLines.WriteSummary(buffer, text, _family.Buckets, chunk, slot, _now);
-                            break;
-                        default:
-                            SampleLines.WriteScalar(buffer, text, chunk, slot);
-                            break;
-                    }
+                    WriteSeries(buffer, _family, type, chunk, slot, _openMetrics, ref _now);
 
                     if (buffer.Length >= flushAt)
                     {
