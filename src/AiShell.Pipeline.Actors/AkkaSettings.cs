@@ -24,10 +24,13 @@ internal static class AkkaSettings
             serializers.json = "AiShell.Pipeline.Actors.LocalOnlyObjectSerializer, AiShell.Pipeline.Actors"
             serializers.bytes = "AiShell.Pipeline.Actors.LocalOnlyBytesSerializer, AiShell.Pipeline.Actors"
           }
-          # One dedicated thread per aggregator: folding never waits for the thread pool.
+          # Dedicated threads for the aggregators (one per shard: MetricsPipeline sets the count):
+          # folding never waits for the thread pool, and an idle thread sleeps instead of yielding.
           aggregator-dispatcher {
-            type = PinnedDispatcher
+            type = Dispatcher
+            executor = "AiShell.Pipeline.Actors.AggregatorExecutorConfigurator, AiShell.Pipeline.Actors"
             throughput = 256
+            aggregator-executor.thread-count = 2
           }
           coordinated-shutdown {
             # The CLI owns SIGINT/SIGTERM and stops the pipeline itself, in order.

@@ -64,7 +64,9 @@ public sealed class MetricsPipeline : IAsyncDisposable
         Series pending = registry.Register(MetricCatalog.PipelinePendingSamples).WithLabels();
         pending.Set(0);
 
-        ActorSystem system = ActorSystem.Create("aishell", ConfigurationFactory.ParseString(AkkaSettings.Hocon));
+        ActorSystem system = ActorSystem.Create("aishell",
+            ConfigurationFactory.ParseString($"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}")
+                .WithFallback(ConfigurationFactory.ParseString(AkkaSettings.Hocon)));
         var drained = new Task[channels.Count];
         var started = new Task[channels.Count];
         var aggregators = new IActorRef[channels.Count];
