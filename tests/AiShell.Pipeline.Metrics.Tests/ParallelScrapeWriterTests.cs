@@ -57,7 +57,7 @@ public sealed class ParallelScrapeWriterTests
         string whole = TestRegistries.Render(registry, format);
         var writer = new ParallelScrapeWriter(helpers, minSeries: 0, pieceBytes);
         // The pieces, ring and helpers are reused. A helper may start too late to take a piece of a
-        // fast scrape (the pool is busy with the other tests): scrape until the helpers have written
+        // fast scrape (the cores are busy with the other tests): scrape until the helpers have written
         // some of them, bounded.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         int scrapes = 0;
