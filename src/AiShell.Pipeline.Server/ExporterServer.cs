@@ -111,6 +111,7 @@ public sealed class ExporterServer : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _server.Dispose();
+        _parallel.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -55,7 +55,7 @@ public sealed class ParallelScrapeWriterTests
     {
         MetricRegistry registry = Mixed(labelSets: 6_000);
         string whole = TestRegistries.Render(registry, format);
-        var writer = new ParallelScrapeWriter(helpers, minSeries: 0, pieceBytes);
+        using var writer = new ParallelScrapeWriter(helpers, minSeries: 0, pieceBytes);
         // The pieces, ring and helpers are reused. A helper may start too late to take a piece of a
         // fast scrape (the cores are busy with the other tests): scrape until the helpers have written
         // some of them, bounded.
@@ -76,7 +76,7 @@ public sealed class ParallelScrapeWriterTests
     {
         MetricRegistry registry = TestRegistries.ProductShape(labelSets: 300);
         string whole = TestRegistries.Render(registry, ExpositionFormat.Text);
-        var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0, pieceBytes: 4096);
+        using var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0, pieceBytes: 4096);
         using var destination = new SlowStream(TimeSpan.FromMilliseconds(2), writer);
         var buffer = new ScrapeBuffer(256);
         await writer.WriteAsync(buffer, registry, ExpositionFormat.Text, destination, 4096, CancellationToken.None);
@@ -100,7 +100,7 @@ public sealed class ParallelScrapeWriterTests
     {
         MetricRegistry registry = TestRegistries.ProductShape(labelSets: 3_000);
         string whole = TestRegistries.Render(registry, ExpositionFormat.Text);
-        var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0, pieceBytes: 4096);
+        using var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0, pieceBytes: 4096);
         using var failing = new FailingStream(failOnWrite: 5);
         await Assert.ThrowsAsync<IOException>(async () =>
             await writer.WriteAsync(new ScrapeBuffer(256), registry, ExpositionFormat.Text, failing, 4096, CancellationToken.None));
@@ -114,7 +114,7 @@ public sealed class ParallelScrapeWriterTests
     {
         MetricRegistry registry = Mixed(labelSets: 4_000);
         string whole = TestRegistries.Render(registry, ExpositionFormat.Text);
-        var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0, pieceBytes: 2048);
+        using var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0, pieceBytes: 2048);
         var streams = new MemoryStream[4];
         var scrapes = new Task<string>[streams.Length];
         for (int i = 0; i < streams.Length; i++)
@@ -139,7 +139,7 @@ public sealed class ParallelScrapeWriterTests
     public async Task SmallRegistry_StaysOnTheCaller_AndFitsInTheBuffer()
     {
         MetricRegistry registry = TestRegistries.ProductShape(labelSets: 20); // 40 series, under the minimum
-        var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 1_000);
+        using var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 1_000);
         var buffer = new ScrapeBuffer();
         using var destination = new MemoryStream();
         long sent = await writer.WriteAsync(buffer, registry, ExpositionFormat.Text, destination, 64 * 1024, CancellationToken.None);
@@ -150,10 +150,36 @@ public sealed class ParallelScrapeWriterTests
     }
 
     [Fact]
+    public async Task Dispose_EndsTheHelperThreads_AndLaterScrapesRunOnTheCaller()
+    {
+        MetricRegistry registry = TestRegistries.ProductShape(labelSets: 2_000);
+        string whole = TestRegistries.Render(registry, ExpositionFormat.Text);
+        var writer = new ParallelScrapeWriter(helpers: 2, minSeries: 0, pieceBytes: 4096);
+        using (var first = new MemoryStream())
+        {
+            Assert.Equal(whole, await ScrapeAsync(writer, registry, ExpositionFormat.Text, first));
+        }
+
+        Assert.True(writer.HelpersAlive, "the first large scrape starts the helpers");
+        writer.Dispose();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (writer.HelpersAlive && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.False(writer.HelpersAlive, "the helper threads did not end");
+        long helped = writer.HelperPieces;
+        using var after = new MemoryStream();
+        Assert.Equal(whole, await ScrapeAsync(writer, registry, ExpositionFormat.Text, after));
+        Assert.Equal(helped, writer.HelperPieces);
+    }
+
+    [Fact]
     public void SteadyStateScrape_AllocatesNothingOnTheCaller()
     {
         MetricRegistry registry = TestRegistries.ProductShape(labelSets: 5_000);
-        var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0);
+        using var writer = new ParallelScrapeWriter(helpers: 1, minSeries: 0);
         var buffer = new ScrapeBuffer();
         long allocated = Allocations.Least(() =>
         {

@@ -22,7 +22,7 @@ namespace AiShell.Pipeline.Metrics.Exposition;
 /// the caller's thread: the pool's own), and a pool busy with ingest would start them late.
 /// </para>
 /// </summary>
-public sealed class ParallelScrapeWriter
+public sealed class ParallelScrapeWriter : IDisposable
 {
     /// <summary>Series below which a scrape stays on one thread (10,000 series of the product's shape take about 0.7 ms).</summary>
     public const int DefaultMinSeries = 10_000;
@@ -57,6 +57,7 @@ public sealed class ParallelScrapeWriter
     private int _queued; // helpers woken for a scrape that have not started on it
     private readonly SemaphoreSlim _wake = new(0); // one release per helper woken
     private Thread[]? _helperThreads; // started by the first large scrape
+    private volatile bool _disposed;
     private ExceptionDispatchInfo? _failure;
     private long _helperPieces;
 
@@ -90,6 +91,9 @@ public sealed class ParallelScrapeWriter
     /// <summary>How far (in pieces) a writer may get ahead of the send.</summary>
     internal static int WriterBuffers => BuffersPerWriter;
 
+    /// <summary>Whether any helper thread is alive (started and not yet ended by <see cref="Dispose"/>).</summary>
+    internal bool HelpersAlive => _helperThreads?.Any(t => t.IsAlive) ?? false;
+
     /// <summary>Pieces the helpers wrote, over the writer's life.</summary>
     internal long HelperPieces => Interlocked.Read(ref _helperPieces);
 
@@ -106,7 +110,7 @@ public sealed class ParallelScrapeWriter
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flushAt);
-        if (Helpers == 0 || registry.SeriesCount < MinSeries || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (Helpers == 0 || _disposed || registry.SeriesCount < MinSeries || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             return ExpositionWriter.WriteAsync(buffer, registry, format, destination, flushAt, cancellationToken);
         }
@@ -256,8 +260,20 @@ public sealed class ParallelScrapeWriter
         while (true)
         {
             _wake.Wait();
+            if (_disposed)
+            {
+                return;
+            }
+
             Help();
         }
+    }
+
+    /// <summary>Lets the helper threads end (a scrape in progress finishes first). Later scrapes run on the caller alone.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _wake.Release(Helpers + 1); // every helper wakes, sees it, and returns
     }
 
     /// <summary>A helper, once woken: joins the open scrape, writes pieces while there are any to claim, leaves.</summary>
