@@ -40,17 +40,16 @@ public sealed class AggregatorExecutorConfigurator : ExecutorServiceConfigurator
     {
         private readonly ConcurrentQueue<IRunnable> _queue = new();
         private readonly SemaphoreSlim _queued = new(0);
-        private readonly Thread[] _threads;
+        private readonly int _threads;
         private volatile bool _shutdown;
 
         public AggregatorThreads(string id, int threads)
             : base(id)
         {
-            _threads = new Thread[threads];
+            _threads = threads;
             for (int i = 0; i < threads; i++)
             {
-                _threads[i] = new Thread(Run) { IsBackground = true, Name = $"akka.aggregator-{i}" };
-                _threads[i].Start();
+                new Thread(Run) { IsBackground = true, Name = $"akka.aggregator-{i}" }.Start();
             }
         }
 
@@ -68,7 +67,7 @@ public sealed class AggregatorExecutorConfigurator : ExecutorServiceConfigurator
         public override void Shutdown()
         {
             _shutdown = true;
-            _queued.Release(_threads.Length); // each thread runs what is queued, then leaves
+            _queued.Release(_threads); // each thread runs what is queued, then leaves
         }
 
         private void Run()

@@ -89,7 +89,7 @@ public sealed class MetricFamily
         var all = new Series[count];
         foreach (SeriesChunk chunk in chunks)
         {
-            int n = Math.Min(chunk.Capacity, count - chunk.Start);
+            int n = chunk.SlotsIn(count);
             if (n <= 0)
             {
                 break;

@@ -1,6 +1,4 @@
-using System.IO.Compression;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using AiShell.Pipeline.IntegrationTests.Harness;
 
@@ -20,28 +18,7 @@ public sealed class MetricsEndpointTests(RunningExporterFixture fixture) : IClas
     private async Task<(HttpResponseMessage Response, string Body)> GetAsync(string path, string? accept = null, bool gzip = false)
     {
         using var http = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None });
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Exporter.BaseUrl, path));
-        if (accept is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Accept", accept);
-        }
-
-        if (gzip)
-        {
-            request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
-        }
-
-        HttpResponseMessage response = await http.SendAsync(request);
-        byte[] bytes = await response.Content.ReadAsByteArrayAsync();
-        if (response.Content.Headers.ContentEncoding.Contains("gzip"))
-        {
-            using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-            using var plain = new MemoryStream();
-            await gz.CopyToAsync(plain);
-            bytes = plain.ToArray();
-        }
-
-        return (response, System.Text.Encoding.UTF8.GetString(bytes));
+        return await MetricsHttp.GetAsync(http, new Uri(Exporter.BaseUrl, path), accept, gzip);
     }
 
     [Fact]

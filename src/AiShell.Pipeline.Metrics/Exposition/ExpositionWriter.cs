@@ -72,10 +72,10 @@ public static class ExpositionWriter
     /// The lines of the series in <paramref name="slot"/> of <paramref name="chunk"/>, which is
     /// written. <paramref name="now"/> is the family's clock, read by the first summary that needs it.
     /// </summary>
-    internal static void WriteSeries(ScrapeBuffer buffer, MetricFamily family, MetricType type, SeriesChunk chunk, int slot,
+    internal static void WriteSeries(ScrapeBuffer buffer, MetricFamily family, SeriesChunk chunk, int slot,
         bool openMetrics, ref long now)
     {
-        switch (type)
+        switch (family.Type)
         {
             case MetricType.Histogram:
                 SampleLines.WriteHistogram(buffer, family.Text, chunk, slot, openMetrics);
@@ -133,27 +133,25 @@ public static class ExpositionWriter
         /// <summary>Writes series until the buffer holds <paramref name="flushAt"/> bytes or the family ends; true when it ended.</summary>
         public bool Write(ScrapeBuffer buffer, int flushAt)
         {
-            FamilyText text = _family.Text;
-            MetricType type = _family.Type;
             while (_chunk < _chunks.Length)
             {
                 SeriesChunk chunk = _chunks[_chunk];
-                int end = Math.Min(chunk.Capacity, _count - chunk.Start);
+                int end = chunk.SlotsIn(_count);
                 while (_slot < end)
                 {
                     int slot = _slot++;
-                    if (Volatile.Read(ref chunk.Cell(slot, SeriesChunk.WrittenCell)) == 0)
+                    if (!chunk.IsWritten(slot))
                     {
                         continue;
                     }
 
                     if (!_headerWritten)
                     {
-                        buffer.Write(_openMetrics ? text.HeaderOpenMetrics : text.HeaderText);
+                        buffer.Write(_family.Text.Header(_openMetrics));
                         _headerWritten = true;
                     }
 
-                    WriteSeries(buffer, _family, type, chunk, slot, _openMetrics, ref _now);
+                    WriteSeries(buffer, _family, chunk, slot, _openMetrics, ref _now);
 
                     if (buffer.Length >= flushAt)
                     {

@@ -81,6 +81,9 @@ internal sealed class FamilyText
 
     internal byte[] HeaderOpenMetrics { get; }
 
+    /// <summary>The # HELP / # TYPE lines in the format written.</summary>
+    internal byte[] Header(bool openMetrics) => openMetrics ? HeaderOpenMetrics : HeaderText;
+
     /// <summary>A counter's, gauge's or summary quantile's name; a histogram's <c>name_bucket</c>.</summary>
     public Piece SampleName { get; }
 

@@ -156,7 +156,7 @@ public sealed class ParallelScrapeWriter : IDisposable
                     continue;
                 }
 
-                if (TryWriteNext(caller, helper: false))
+                if (TryWriteNext(caller))
                 {
                     continue;
                 }
@@ -296,7 +296,7 @@ public sealed class ParallelScrapeWriter : IDisposable
         {
             while (true)
             {
-                if (TryWriteNext(self, helper: true))
+                if (TryWriteNext(self))
                 {
                     Interlocked.Increment(ref _helperPieces);
                     continue;
@@ -334,7 +334,7 @@ public sealed class ParallelScrapeWriter : IDisposable
     /// Claims the next piece if <paramref name="writer"/> has a buffer free, and writes it there;
     /// false when it has none free or there is no piece left to claim.
     /// </summary>
-    private bool TryWriteNext(Writer writer, bool helper)
+    private bool TryWriteNext(Writer writer)
     {
         if (writer.Claims - Volatile.Read(ref writer.Sent) >= BuffersPerWriter)
         {
@@ -351,15 +351,16 @@ public sealed class ParallelScrapeWriter : IDisposable
 
             if (Interlocked.CompareExchange(ref _claimed, next + 1, next) == next)
             {
-                Write(next, writer, helper);
+                Write(next, writer);
                 return true;
             }
         }
     }
 
     /// <summary>Writes piece <paramref name="index"/> into the writer's next buffer and marks it done. A helper's failure is kept for the caller to rethrow.</summary>
-    private void Write(int index, Writer writer, bool helper)
+    private void Write(int index, Writer writer)
     {
+        bool helper = writer != _writers[0];
         ScrapeBuffer buffer = writer.Buffers[writer.Claims++ % BuffersPerWriter];
         ref Slot slot = ref _slots[index % _slots.Length];
         slot.Buffer = buffer;
@@ -368,20 +369,18 @@ public sealed class ParallelScrapeWriter : IDisposable
         {
             ref readonly Piece piece = ref _pieces[index];
             buffer.Reset();
-            MetricFamily family = piece.Family;
+            (MetricFamily family, SeriesChunk chunk) = (piece.Family, piece.Chunk);
             if (piece.Header)
             {
-                buffer.Write(_openMetrics ? family.Text.HeaderOpenMetrics : family.Text.HeaderText);
+                buffer.Write(family.Text.Header(_openMetrics));
             }
 
-            MetricType type = family.Type;
-            SeriesChunk chunk = piece.Chunk;
             long now = Series.NoTimestamp;
             for (int s = piece.From; s < piece.To; s++)
             {
-                if (Volatile.Read(ref chunk.Cell(s, SeriesChunk.WrittenCell)) != 0)
+                if (chunk.IsWritten(s))
                 {
-                    ExpositionWriter.WriteSeries(buffer, family, type, chunk, s, _openMetrics, ref now);
+                    ExpositionWriter.WriteSeries(buffer, family, chunk, s, _openMetrics, ref now);
                 }
             }
         }
@@ -411,11 +410,11 @@ public sealed class ParallelScrapeWriter : IDisposable
         bool header = true;
         foreach (SeriesChunk chunk in chunks)
         {
-            int end = Math.Min(chunk.Capacity, count - chunk.Start);
+            int end = chunk.SlotsIn(count);
             int from = 0;
             if (perPiece == 0)
             {
-                while (from < end && Volatile.Read(ref chunk.Cell(from, SeriesChunk.WrittenCell)) == 0)
+                while (from < end && !chunk.IsWritten(from))
                 {
                     from++;
                 }

@@ -45,6 +45,16 @@ internal sealed class SeriesChunk
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref long Cell(int slot, int cell) => ref Cells[(slot * Stride) + cell];
 
+    /// <summary>Whether the series in <paramref name="slot"/> has been recorded into (what a scrape writes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsWritten(int slot) => Volatile.Read(ref Cell(slot, WrittenCell)) != 0;
+
+    /// <summary>
+    /// Slots of this chunk that hold series in a view of <paramref name="count"/> series (see
+    /// <see cref="MetricFamily.SeriesView"/>): the chunk's capacity, fewer in the view's last chunk, none past it.
+    /// </summary>
+    public int SlotsIn(int count) => Math.Min(Capacity, count - Start);
+
     /// <summary>Per slot: the series' label text, <c>{name="value",...</c> without the closing brace (empty without labels).</summary>
     public LabelText[] Labels { get; }
 
