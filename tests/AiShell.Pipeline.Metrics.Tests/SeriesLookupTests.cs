@@ -119,6 +119,50 @@ public sealed class SeriesGroupTests
     }
 
     [Fact]
+    public void RecentTuples_AnswerTheirOwnBundle_WhateverTheInstancesAndTheGroup()
+    {
+        var (_, counter, histogram, _) = Families();
+        var group = new SeriesGroup(["database", "type", "status"], counter, histogram);
+        var other = new SeriesGroup(["database", "type", "status"], counter);
+        // 300 tuples (more than the per-thread slots) visited three times in an interleaved order,
+        // each time as other string instances with the same characters, or the very same ones.
+        string[][] same = [.. Enumerable.Range(0, 300).Select(i => new[] { "db" + i, "SELECT", i % 2 == 0 ? "success" : "error" })];
+        for (int round = 0; round < 3; round++)
+        {
+            for (int k = 0; k < same.Length; k++)
+            {
+                int i = (k * 7) % same.Length;
+                string[] values = round == 1 ? [new string(same[i][0]), new string(same[i][1]), new string(same[i][2])] : same[i];
+                ReadOnlySpan<Series> bundle = group.WithLabels(values);
+                Assert.Same(counter.WithLabels(same[i]), bundle[0]);
+                Assert.Same(histogram.WithLabels(same[i][0], same[i][1]), bundle[1]);
+                ReadOnlySpan<Series> alone = other.WithLabels(values);
+                Assert.Equal(1, alone.Length);
+                Assert.Same(bundle[0], alone[0]);
+            }
+        }
+
+        Assert.Equal(300, counter.Count);
+    }
+
+    [Fact]
+    public void OnResolve_SeesEveryNewTupleOnce_AndOverflowedOnesEveryTime()
+    {
+        var (_, counter, _, _) = Families(limit: 2);
+        var seen = new List<string>();
+        var group = new SeriesGroup(["database", "type", "status"], counter) { OnResolve = v => seen.Add(string.Join("/", v.ToArray())) };
+        for (int round = 0; round < 3; round++)
+        {
+            group.WithLabels("a", "SELECT", "success");
+            group.WithLabels(new string("a"), "SELECT", "success"); // equal characters: the index's tuple, not a new one
+            group.WithLabels("b", "SELECT", "success");
+            group.WithLabels("c", "SELECT", "success"); // past the limit of 2: overflow, resolved every time
+        }
+
+        Assert.Equal(["a/SELECT/success", "b/SELECT/success", "c/SELECT/success", "c/SELECT/success", "c/SELECT/success"], seen);
+    }
+
+    [Fact]
     public void AFamilyLabelTheGroupLacks_IsRejected()
     {
         var (_, counter, _, _) = Families();

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AiShell.Pipeline.Metrics.Pipeline;
 
@@ -40,7 +42,20 @@ public sealed class SampleBatchBuilder
         _shardMultiplier = (ulong.MaxValue / (uint)shardCount) + 1;
     }
 
-    public int Count { get; private set; }
+    /// <summary>Samples added since the last hand-over.</summary>
+    public int Count
+    {
+        get
+        {
+            int total = 0;
+            foreach (int count in _counts)
+            {
+                total += count;
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>
     /// Some shard's array has fewer free samples than the headroom: hand over before the next event,
@@ -65,22 +80,28 @@ public sealed class SampleBatchBuilder
     /// <summary>Observation into a histogram also written outside the pipeline (atomic on fold).</summary>
     public void ObserveShared(Series series, double value) => Append(series, value, 0, SampleOp.ObserveShared);
 
-    /// <summary>Writes the sample straight into its shard's array (no intermediate copy of the struct).</summary>
+    /// <summary>
+    /// Writes the sample straight into its shard's array (no intermediate copy of the struct), through
+    /// references without bounds checks: the fastmod yields a shard below the shard count, and the
+    /// array is grown before the count reaches its length. (Three bounds checks and a running total
+    /// per sample were a sixth of a query event's appends.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Append(Series series, double value, long count, SampleOp op)
     {
         int shard = ShardOf((uint)series.Ordinal);
-        Sample[]? items = _perShard[shard];
-        int used = _counts[shard];
-        if (items is null || used == items.Length)
+        Debug.Assert((uint)shard < (uint)_perShard.Length);
+        ref int used = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), shard);
+        Sample[]? items = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_perShard), shard);
+        int at = used;
+        if (items is null || (uint)at >= (uint)items.Length)
         {
-            items = Grow(shard, used);
+            items = Grow(shard, at);
         }
 
-        items[used] = new Sample(series, value, count, op);
-        _counts[shard] = ++used;
-        Count++;
-        if (used > items.Length - _headroom)
+        items[at] = new Sample(series, value, count, op); // an element store: the unchecked write barrier (a store through a ref took the checked one)
+        used = ++at;
+        if (at > items.Length - _headroom)
         {
             _nearlyFull = true;
         }
@@ -131,7 +152,6 @@ public sealed class SampleBatchBuilder
             }
         }
 
-        Count = 0;
         _nearlyFull = false;
     }
 
@@ -148,7 +168,6 @@ public sealed class SampleBatchBuilder
             }
         }
 
-        Count = 0;
         _nearlyFull = false;
     }
 }
