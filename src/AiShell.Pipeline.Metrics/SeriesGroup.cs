@@ -24,9 +24,6 @@ public sealed class SeriesGroup
     /// <summary>Families per group at most (the size of the per-thread scratch for uncached tuples).</summary>
     public const int MaxFamilies = 8;
 
-    private const int RecentSetBits = 7;
-    private const int RecentSlots = 2 << RecentSetBits; // 128 sets of two
-
     [ThreadStatic]
     private static Series[]? t_scratch;
 
@@ -34,14 +31,15 @@ public sealed class SeriesGroup
     /// Per thread, the last tuples looked up (of any group), by the addresses of their string
     /// instances: callers pass the same pooled or canonical instances again and again, and three
     /// reference compares cost a fraction of hashing three values and probing the index (about 210
-    /// instructions, a quarter of a query event's recording). Holds at most 256 tuples and their
-    /// bundles per thread (6 KiB), two per set.
+    /// instructions, a quarter of a query event's recording). 1,024 slots (8 KiB) per thread, one
+    /// bundle reference each, so remembering a tuple is one store and a collision just misses (a
+    /// thread keeps at most those 1,024 bundles alive after their group is gone).
     /// </summary>
     [ThreadStatic]
-    private static Recent[]? t_recent;
+    private static RecentTuples? t_recent;
 
     private readonly Lock _gate = new();
-    private readonly SeriesIndex<Series[]> _index = new();
+    private readonly SeriesIndex<Bundle> _index = new();
     private readonly MetricFamily[] _families;
     private readonly int[][] _projections; // per family: index into the group's values of each of its labels
     private readonly int _limit;
@@ -95,27 +93,35 @@ public sealed class SeriesGroup
             ThrowHelper.LabelCount(string.Join("+", _families.Select(static f => f.Name)), LabelNames.Length, labelValues.Length);
         }
 
-        ref Recent first = ref RecentSet(labelValues);
-        if (ReferenceEquals(first.Group, this) && SameInstances(first.Values!, labelValues))
+        RecentTuples recent = t_recent ??= new RecentTuples();
+        if (recent.Skip > 0)
         {
-            return first.Bundle;
+            recent.Skip--; // this thread's values have not been the index's instances lately
+            return LookUp(labelValues, recent, ref Unsafe.NullRef<Bundle?>());
         }
 
-        ref Recent second = ref Unsafe.Add(ref first, 1);
-        if (ReferenceEquals(second.Group, this) && SameInstances(second.Values!, labelValues))
+        ref Bundle? slot = ref recent.Slot(labelValues);
+        if (slot is { } seen && ReferenceEquals(seen.Group, this) && SameInstances(seen.Values, labelValues))
         {
-            return second.Bundle;
+            return seen.Series;
         }
 
-        return LookUp(labelValues, ref first);
+        return LookUp(labelValues, recent, ref slot);
     }
 
     /// <summary>
-    /// Not among this thread's recent tuples: the index (or a new bundle), out of line so the
-    /// recent path above keeps a small frame.
+    /// Not this thread's recent tuple: the index (or a new bundle), out of line so the recent path
+    /// above keeps a small frame. The bundle is remembered when the caller passed the very
+    /// instances the index keeps for it (canonical and pooled values, literals). A thread whose
+    /// values keep being other instances (new strings per event) could never hit: after
+    /// <see cref="RecentTuples.MissesBeforeSkip"/> such lookups in a row it skips the recent check
+    /// for the next <see cref="RecentTuples.SkipLookups"/>, so it pays for the check on about 1.5 %
+    /// of its lookups. Measured under Native AOT (lookup, counter, histogram; 128 tuples; three and
+    /// five alternating runs): the same instances 35–42 ns per event against 44–51 without recent
+    /// tuples; new instances on every event, median 65.0 ns against 62.5.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ReadOnlySpan<Series> LookUp(scoped ReadOnlySpan<string> labelValues, scoped ref Recent first)
+    private ReadOnlySpan<Series> LookUp(scoped ReadOnlySpan<string> labelValues, RecentTuples recent, scoped ref Bundle? slot)
     {
         int hash = _index.Hash(labelValues);
         if ((_index.Find(labelValues, hash) ?? Resolve(labelValues, hash)) is not { } bundle)
@@ -123,50 +129,26 @@ public sealed class SeriesGroup
             return t_scratch!.AsSpan(0, _families.Length); // not remembered: an overflowed family counts every event
         }
 
-        // The set's first way takes the tuple, the second keeps what the first had (the least
-        // recent of the two goes). The caller's own instances are kept, not the index's, so its
-        // next call with them hits.
-        ref Recent second = ref Unsafe.Add(ref first, 1);
-        string[]? spare = second.Values;
-        second = first;
-        if (spare is null || spare.Length != labelValues.Length)
+        if (!Unsafe.IsNullRef(ref slot))
         {
-            spare = new string[labelValues.Length];
+            if (SameInstances(bundle.Values, labelValues))
+            {
+                slot = bundle;
+                recent.Misses = 0;
+            }
+            else if (++recent.Misses >= RecentTuples.MissesBeforeSkip)
+            {
+                recent.Misses = 0;
+                recent.Skip = RecentTuples.SkipLookups;
+            }
         }
 
-        labelValues.CopyTo(spare);
-        first.Values = spare;
-        first.Bundle = bundle;
-        first.Group = this;
-        return bundle;
-    }
-
-    /// <summary>
-    /// This thread's set (two ways) for these very string instances: their addresses, mixed. Only
-    /// the set depends on them; a hit is decided by comparing the references, so an object the
-    /// collector moved just misses once.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref Recent RecentSet(scoped ReadOnlySpan<string> labelValues)
-    {
-        Recent[] recent = t_recent ??= new Recent[RecentSlots];
-        ulong h = 0;
-        foreach (ref readonly string value in labelValues)
-        {
-            h = (h + Unsafe.As<string, ulong>(ref Unsafe.AsRef(in value))) * 0x9E3779B97F4A7C15UL;
-        }
-
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(recent), (int)(h >> (64 - RecentSetBits)) * 2);
+        return bundle.Series;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SameInstances(string[] seen, ReadOnlySpan<string> labelValues)
     {
-        if (seen.Length != labelValues.Length)
-        {
-            return false;
-        }
-
         for (int i = 0; i < seen.Length; i++)
         {
             if (!ReferenceEquals(seen[i], labelValues[i]))
@@ -179,7 +161,7 @@ public sealed class SeriesGroup
     }
 
     /// <summary>The bundle now in the index, or null when it was not remembered (the series are then in <see cref="t_scratch"/>).</summary>
-    private Series[]? Resolve(scoped ReadOnlySpan<string> labelValues, int hash)
+    private Bundle? Resolve(scoped ReadOnlySpan<string> labelValues, int hash)
     {
         OnResolve?.Invoke(labelValues);
         Series[] resolved = t_scratch ??= new Series[MaxFamilies];
@@ -208,16 +190,46 @@ public sealed class SeriesGroup
                 return null;
             }
 
-            Series[] bundle = resolved[.._families.Length];
-            _index.Add(labelValues.ToArray(), hash, bundle);
+            var bundle = new Bundle(this, labelValues.ToArray(), resolved[.._families.Length]);
+            _index.Add(bundle.Values, hash, bundle);
             return bundle;
         }
     }
 
-    private struct Recent
+    /// <summary>One thread's recent tuples (see <see cref="t_recent"/>).</summary>
+    private sealed class RecentTuples
     {
-        public SeriesGroup? Group;
-        public string[]? Values;
-        public Series[] Bundle;
+        public const int MissesBeforeSkip = 64;
+        public const int SkipLookups = 4096;
+        private const int Bits = 10;
+
+        private readonly Bundle?[] _slots = new Bundle?[1 << Bits];
+        public int Misses;
+        public int Skip;
+
+        /// <summary>
+        /// The slot for these very string instances: their addresses, mixed. Only the slot depends
+        /// on them; a hit is decided by comparing the references, so an object the collector moved
+        /// just misses once.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref Bundle? Slot(scoped ReadOnlySpan<string> labelValues)
+        {
+            ulong h = 0;
+            foreach (ref readonly string value in labelValues)
+            {
+                h = (h + Unsafe.As<string, ulong>(ref Unsafe.AsRef(in value))) * 0x9E3779B97F4A7C15UL;
+            }
+
+            return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (int)(h >> (64 - Bits)));
+        }
+    }
+
+    /// <summary>A remembered tuple: its group, the label values the index keys it by, and its series.</summary>
+    private sealed class Bundle(SeriesGroup group, string[] values, Series[] series)
+    {
+        public readonly SeriesGroup Group = group;
+        public readonly string[] Values = values;
+        public readonly Series[] Series = series;
     }
 }
