@@ -51,8 +51,9 @@ HOME=$work "$bin" loadtest --target "http://127.0.0.1:$port/api/v1/events" --bat
 summary "$work/http.txt"
 echo "  exporter received: $(received http) events"
 
-# UDP twice: a sender as fast as it can go (it shares the 2 cores, and the kernel drops what the
-# socket buffer cannot hold), then one paced at the goal's 2 M events/s (what arrives of what is offered).
+# UDP three times: a sender as fast as it can go (it shares the 2 cores, and the kernel drops what
+# the socket buffer cannot hold), then one paced at the goal's 2 M events/s (what arrives of what is
+# offered), then one paced at 3 M events/s (what the exporter takes above the goal).
 udp_run() { # $1 title, $2... extra loadtest arguments
   local title=$1; shift
   echo "== DogStatsD UDP, 1 sender, $title"
@@ -66,3 +67,4 @@ udp_run() { # $1 title, $2... extra loadtest arguments
 }
 udp_run "unpaced"
 udp_run "paced at 2 M events/s" --rate 2000000
+udp_run "paced at 3 M events/s" --rate 3000000 # above the goal: how much more arrives

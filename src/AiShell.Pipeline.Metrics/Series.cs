@@ -97,9 +97,12 @@ public sealed class Series
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double delta)
     {
-        ref double cell = ref ValueCell;
-        Volatile.Write(ref cell, cell + delta);
-        MarkWritten();
+        // Every cell through one reference computed once: after a volatile write the compiler
+        // reloads the array and the offset for the next cell.
+        ref long cells = ref Cell(0);
+        ref double value = ref Unsafe.As<long, double>(ref Unsafe.Add(ref cells, Internal.SeriesChunk.ValueCell));
+        Volatile.Write(ref value, value + delta);
+        Volatile.Write(ref Unsafe.Add(ref cells, Internal.SeriesChunk.WrittenCell), 1);
     }
 
     /// <summary>Thread-safe increment for families written from several threads.</summary>
@@ -139,21 +142,25 @@ public sealed class Series
             return;
         }
 
-        ref long count = ref CountCell(BucketIndex(value));
-        Volatile.Write(ref count, count + 1);
-        ref double sum = ref ValueCell;
-        Volatile.Write(ref sum, sum + value);
-        MarkWritten();
+        ObserveInto(BucketIndex(value), value);
     }
 
     private void ObserveSummary(double value, long now)
     {
         _window!.Record(value, now);
-        ref long count = ref CountCell(0);
+        ObserveInto(0, value);
+    }
+
+    /// <summary>One observation of <paramref name="value"/> counted in count cell <paramref name="bucket"/>: count, sum, written flag (see <see cref="Add"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ObserveInto(int bucket, double value)
+    {
+        ref long cells = ref Cell(0);
+        ref long count = ref Unsafe.Add(ref cells, Internal.SeriesChunk.FirstCountCell + bucket);
         Volatile.Write(ref count, count + 1);
-        ref double sum = ref ValueCell;
+        ref double sum = ref Unsafe.As<long, double>(ref Unsafe.Add(ref cells, Internal.SeriesChunk.ValueCell));
         Volatile.Write(ref sum, sum + value);
-        MarkWritten();
+        Volatile.Write(ref Unsafe.Add(ref cells, Internal.SeriesChunk.WrittenCell), 1);
     }
 
     /// <summary>A histogram's count of bucket <paramref name="index"/> (+Inf at <c>Buckets.Length</c>), a summary's count at 0.</summary>
