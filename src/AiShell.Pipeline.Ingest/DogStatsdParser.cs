@@ -34,6 +34,11 @@ public static class DogStatsdParser
     internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, out IngestEvent e)
     {
         e = default;
+        if (TryParseQuery(line, prefix, pool, ref e))
+        {
+            return null;
+        }
+
         int colon = line.IndexOf(':');
         int bar = line.IndexOf('|');
         if (colon <= 0 || bar < colon)
@@ -123,6 +128,43 @@ public static class DogStatsdParser
         return metric.StartsWith("custom.", StringComparison.Ordinal) ? ReasonBadType : ReasonUnknownMetric;
     }
 
+    /// <summary>
+    /// The line nearly every datagram is made of, a query timed in milliseconds with tags and no
+    /// sample rate (<c>PREFIX.query:12.5|ms|#database:app1,...</c>), read front to back: the
+    /// general path's four searches for separators, its switch on the metric name and its
+    /// number parse were a third of the UDP receiver. Anything else (other metrics, h/d, a
+    /// sample rate, an exponent, more sections) returns false and takes the general path, which
+    /// gives the same event for these lines.
+    /// </summary>
+    private static bool TryParseQuery(ReadOnlySpan<char> line, string prefix, StringPool? pool, ref IngestEvent e)
+    {
+        const string Query = ".query:";
+        const string Timer = "|ms|#";
+        int at = prefix.Length + Query.Length;
+        if (line.Length <= at || !line.StartsWith(prefix, StringComparison.Ordinal) || !line[prefix.Length..].StartsWith(Query, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        int length = ScanDecimal(line[at..], out double milliseconds);
+        at += length;
+        if (length == 0 || !line[at..].StartsWith(Timer, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> tags = line[(at + Timer.Length)..];
+        if (tags.Contains('|'))
+        {
+            return false;
+        }
+
+        e.Kind = EventKind.Query;
+        e.Duration = milliseconds / 1000.0;
+        QueryTags(tags, pool, ref e);
+        return true;
+    }
+
     private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
     /// <summary>
@@ -142,9 +184,31 @@ public static class DogStatsdParser
             i = 1;
         }
 
+        int taken = ScanDecimal(text[i..], out value);
+        if (taken == 0 || taken != text.Length - i)
+        {
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        }
+
+        if (negative)
+        {
+            value = -value;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The unsigned plain decimal (digits with at most one point, at most 15 digits) at the start of
+    /// <paramref name="text"/>, up to the first other character; returns how many characters it
+    /// took, 0 when there is no such number (no digit, or more than 15).
+    /// </summary>
+    private static int ScanDecimal(ReadOnlySpan<char> text, out double value)
+    {
         long digits = 0;
         int count = 0;
         int decimals = -1; // digits after the point; -1 until a point is seen
+        int i = 0;
         for (; i < text.Length; i++)
         {
             char c = text[i];
@@ -152,7 +216,8 @@ public static class DogStatsdParser
             {
                 if (++count > 15)
                 {
-                    return General(text, out value);
+                    value = 0;
+                    return 0;
                 }
 
                 digits = (digits * 10) + (c - '0');
@@ -167,25 +232,12 @@ public static class DogStatsdParser
             }
             else
             {
-                return General(text, out value);
+                break;
             }
         }
 
-        if (count == 0)
-        {
-            return General(text, out value);
-        }
-
         value = decimals > 0 ? digits / PowersOfTen[decimals] : digits;
-        if (negative)
-        {
-            value = -value;
-        }
-
-        return true;
-
-        static bool General(ReadOnlySpan<char> text, out double value) =>
-            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        return count == 0 ? 0 : i;
     }
 
     private static List<KeyValuePair<string, string>> ParseTags(ReadOnlySpan<char> text, StringPool? pool)

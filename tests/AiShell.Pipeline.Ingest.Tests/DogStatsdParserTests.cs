@@ -11,6 +11,40 @@ public sealed class DogStatsdParserTests
         Assert.Equal(("app1", "SELECT", "success"), (e.Database, e.Type, e.Status));
     }
 
+    [Theory]
+    [InlineData("aishell.query:12.5|ms|#database:a,type:SELECT", 0.0125, "a")]
+    [InlineData("aishell.query:.5|ms|#database:a", 0.0005, "a")]
+    [InlineData("aishell.query:7.|ms|#database:a", 0.007, "a")]
+    [InlineData("aishell.query:1e3|ms|#database:a", 1.0, "a")]
+    [InlineData("aishell.query:-5|ms|#database:a", -0.005, "a")]
+    [InlineData("aishell.query:1234567890123456|ms|#database:a", 1234567890123.456, "a")]
+    [InlineData("aishell.query:250|h|#database:a", 250.0, "a")]
+    [InlineData("aishell.query:40|ms|@0.5|#database:a", 0.04, "a")]
+    [InlineData("aishell.query:40|ms|#database:a|c:container-id", 0.04, "a")]
+    [InlineData("aishell.query:40|ms|#database:a|#database:b", 0.04, "b")]
+    [InlineData("aishell.query:5|ms|#", 0.005, null)]
+    [InlineData("aishell.query:5|ms", 0.005, null)]
+    public void QueryLines_OnTheShortPathOrNot_GiveTheEventTheirTextSays(string line, double seconds, string? database)
+    {
+        foreach (StringPool? pool in new[] { null, new StringPool() })
+        {
+            Assert.Null(DogStatsdParser.TryParse(line, "aishell", pool, out IngestEvent e));
+            Assert.Equal(EventKind.Query, e.Kind);
+            Assert.Equal(seconds, e.Duration, 12);
+            Assert.Equal(database, e.Database);
+        }
+    }
+
+    [Fact]
+    public void QueryLines_HonourTheConfiguredPrefix()
+    {
+        Assert.Null(DogStatsdParser.TryParse("myapp.query:7|ms|#database:x", "myapp", out IngestEvent e));
+        Assert.Equal((EventKind.Query, 0.007, "x"), (e.Kind, e.Duration, e.Database));
+        Assert.Equal(DogStatsdParser.ReasonUnknownMetric, DogStatsdParser.TryParse("aishell.query:7|ms|#database:x", "myapp", out _));
+        Assert.Equal(DogStatsdParser.ReasonUnknownMetric, DogStatsdParser.TryParse("aishell.queryx:7|ms|#database:x", "aishell", out _));
+        Assert.Equal(DogStatsdParser.ReasonSyntax, DogStatsdParser.TryParse("aishell.query", "aishell", out _));
+    }
+
     [Fact]
     public void Tags_TheFirstOfANameCounts_NamelessOnesAreSkipped_AndEveryQueryAndRequestTagIsRead()
     {
