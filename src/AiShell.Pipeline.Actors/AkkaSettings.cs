@@ -30,7 +30,6 @@ internal static class AkkaSettings
             type = Dispatcher
             executor = "AiShell.Pipeline.Actors.AggregatorExecutorConfigurator, AiShell.Pipeline.Actors"
             throughput = 256
-            aggregator-executor.thread-count = 2
           }
           coordinated-shutdown {
             # The CLI owns SIGINT/SIGTERM and stops the pipeline itself, in order.

@@ -138,26 +138,23 @@ public sealed class EventSchema
 
         // The canonical instances (what the parsers pool and literals are) pass with reference
         // compares inline; any other spelling takes the calls that compare characters.
-        string? type = e.Type;
-        if (!(ReferenceEquals(type, "SELECT") || ReferenceEquals(type, "INSERT") || ReferenceEquals(type, "UPDATE")
-            || ReferenceEquals(type, "DELETE") || ReferenceEquals(type, "OTHER")))
+        if (!IsCanonicalType(e.Type))
         {
-            e.Type = NormaliseType(type);
+            e.Type = NormaliseType(e.Type);
         }
 
         string? status = e.Status;
-        string? canonicalStatus = status;
-        if (!(ReferenceEquals(status, "success") || ReferenceEquals(status, "error")))
+        if (!IsUsualStatus(status))
         {
-            canonicalStatus = NormaliseStatus(status);
-            if (canonicalStatus is null)
+            status = NormaliseStatus(status);
+            if (status is null)
             {
-                return UnknownStatus(status);
+                return UnknownStatus(e.Status);
             }
 
-            if (!ReferenceEquals(canonicalStatus, status))
+            if (!ReferenceEquals(status, e.Status))
             {
-                e.Status = canonicalStatus;
+                e.Status = status;
             }
         }
 
@@ -166,7 +163,7 @@ public sealed class EventSchema
             return "duration_seconds must be a non-negative number";
         }
 
-        if (!ReferenceEquals(canonicalStatus, "success"))
+        if (!ReferenceEquals(status, "success"))
         {
             string error = NormaliseError(e.Error);
             if (!ReferenceEquals(error, e.Error))
@@ -381,8 +378,13 @@ public sealed class EventSchema
     /// <summary>The label values validation maps to: parsers pool these very instances (see <see cref="StringPool"/>).</summary>
     internal static readonly string[] CanonicalValues = [.. Types, .. Statuses];
 
-    private static string? CanonicalType(string? type) =>
-        ReferenceEquals(type, "SELECT") || ReferenceEquals(type, "INSERT") ? type : type switch // the usual two: no character compares
+    /// <summary>One of the canonical type instances: reference compares, no characters read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsCanonicalType(string? type) =>
+        ReferenceEquals(type, "SELECT") || ReferenceEquals(type, "INSERT") || ReferenceEquals(type, "UPDATE")
+        || ReferenceEquals(type, "DELETE") || ReferenceEquals(type, "OTHER");
+
+    private static string? CanonicalType(string? type) => type switch
     {
         "SELECT" => "SELECT",
         "INSERT" => "INSERT",
@@ -397,7 +399,11 @@ public sealed class EventSchema
     private static string? NormaliseStatus(string? status) =>
         string.IsNullOrEmpty(status) ? "success" : CanonicalStatus(status) ?? CanonicalStatus(status.ToLowerInvariant());
 
-    private static string? CanonicalStatus(string status) => ReferenceEquals(status, "success") ? status : status switch
+    /// <summary>The canonical success or error instance (the statuses nearly every event has): reference compares only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsUsualStatus(string? status) => ReferenceEquals(status, "success") || ReferenceEquals(status, "error");
+
+    private static string? CanonicalStatus(string status) => status switch
     {
         "success" => "success",
         "error" => "error",

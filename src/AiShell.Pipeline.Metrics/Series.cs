@@ -68,11 +68,19 @@ public sealed class Series
     /// <summary>Histogram or summary sum of observations.</summary>
     public double Sum => Volatile.Read(ref ValueCell);
 
-    private ref double ValueCell => ref Unsafe.As<long, double>(ref Cell(Internal.SeriesChunk.ValueCell));
+    private ref double ValueCell => ref ValueOf(ref Cell(0));
 
-    /// <summary>Publishes the write before it (release): a reader that sees the flag sees the value.</summary>
+    /// <summary>
+    /// Publishes the writes before it (release): a reader that sees the flag sees the value.
+    /// Writers address every cell from <paramref name="cells"/>, this series' first, computed once:
+    /// after a volatile write the compiler reloads the array and the offset for the next cell.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void MarkWritten() => Volatile.Write(ref Cell(Internal.SeriesChunk.WrittenCell), 1);
+    private static void MarkWritten(ref long cells) => Volatile.Write(ref Unsafe.Add(ref cells, Internal.SeriesChunk.WrittenCell), 1);
+
+    /// <summary>The value (or sum) cell, given this series' first cell.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref double ValueOf(ref long cells) => ref Unsafe.As<long, double>(ref Unsafe.Add(ref cells, Internal.SeriesChunk.ValueCell));
 
     /// <summary>
     /// This series' cell <paramref name="index"/>, without a bounds check on the record path: the
@@ -89,27 +97,27 @@ public sealed class Series
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Set(double value)
     {
-        Volatile.Write(ref ValueCell, value);
-        MarkWritten();
+        ref long cells = ref Cell(0);
+        Volatile.Write(ref ValueOf(ref cells), value);
+        MarkWritten(ref cells);
     }
 
     /// <summary>Single-writer increment.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double delta)
     {
-        // Every cell through one reference computed once: after a volatile write the compiler
-        // reloads the array and the offset for the next cell.
         ref long cells = ref Cell(0);
-        ref double value = ref Unsafe.As<long, double>(ref Unsafe.Add(ref cells, Internal.SeriesChunk.ValueCell));
+        ref double value = ref ValueOf(ref cells);
         Volatile.Write(ref value, value + delta);
-        Volatile.Write(ref Unsafe.Add(ref cells, Internal.SeriesChunk.WrittenCell), 1);
+        MarkWritten(ref cells);
     }
 
     /// <summary>Thread-safe increment for families written from several threads.</summary>
     public void AddAtomic(double delta)
     {
-        AtomicAdd(ref ValueCell, delta);
-        MarkWritten();
+        ref long cells = ref Cell(0);
+        AtomicAdd(ref ValueOf(ref cells), delta);
+        MarkWritten(ref cells);
     }
 
     /// <summary>Single-writer observation into a histogram or summary.</summary>
@@ -142,25 +150,29 @@ public sealed class Series
             return;
         }
 
-        ObserveInto(BucketIndex(value), value);
+        ObserveInto(BucketIndex(value), 1, value);
     }
 
     private void ObserveSummary(double value, long now)
     {
         _window!.Record(value, now);
-        ObserveInto(0, value);
+        ObserveInto(0, 1, value);
     }
 
-    /// <summary>One observation of <paramref name="value"/> counted in count cell <paramref name="bucket"/>: count, sum, written flag (see <see cref="Add"/>).</summary>
+    /// <summary>
+    /// Single-writer: <paramref name="count"/> observations totalling <paramref name="sum"/> counted in
+    /// count cell <paramref name="bucket"/>, added to the sum, the series marked written.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ObserveInto(int bucket, double value)
+    private void ObserveInto(int bucket, long count, double sum)
     {
+        Debug.Assert((uint)(_at + Internal.SeriesChunk.FirstCountCell + bucket) < (uint)_cells.Length);
         ref long cells = ref Cell(0);
-        ref long count = ref Unsafe.Add(ref cells, Internal.SeriesChunk.FirstCountCell + bucket);
-        Volatile.Write(ref count, count + 1);
-        ref double sum = ref Unsafe.As<long, double>(ref Unsafe.Add(ref cells, Internal.SeriesChunk.ValueCell));
-        Volatile.Write(ref sum, sum + value);
-        Volatile.Write(ref Unsafe.Add(ref cells, Internal.SeriesChunk.WrittenCell), 1);
+        ref long counted = ref Unsafe.Add(ref cells, Internal.SeriesChunk.FirstCountCell + bucket);
+        Volatile.Write(ref counted, counted + count);
+        ref double total = ref ValueOf(ref cells);
+        Volatile.Write(ref total, total + sum);
+        MarkWritten(ref cells);
     }
 
     /// <summary>A histogram's count of bucket <paramref name="index"/> (+Inf at <c>Buckets.Length</c>), a summary's count at 0.</summary>
@@ -182,14 +194,7 @@ public sealed class Series
     /// Single-writer: <paramref name="count"/> observations totalling <paramref name="sum"/>, all put
     /// in the bucket of their mean (a per-interval mean from cumulative statistics).
     /// </summary>
-    public void ObserveMany(long count, double sum)
-    {
-        ref long cell = ref CountCell(BucketIndex(sum / count));
-        Volatile.Write(ref cell, cell + count);
-        ref double total = ref ValueCell;
-        Volatile.Write(ref total, total + sum);
-        MarkWritten();
-    }
+    public void ObserveMany(long count, double sum) => ObserveInto(BucketIndex(sum / count), count, sum);
 
     /// <summary>
     /// Hides the series until it is written again: a table that left the top N, a NULL column, a
@@ -200,9 +205,10 @@ public sealed class Series
     /// <summary>Thread-safe observation.</summary>
     public void ObserveAtomic(double value)
     {
+        ref long cells = ref Cell(0);
         Interlocked.Increment(ref CountCell(BucketIndex(value)));
-        AtomicAdd(ref ValueCell, value);
-        MarkWritten();
+        AtomicAdd(ref ValueOf(ref cells), value);
+        MarkWritten(ref cells);
     }
 
     private static void AtomicAdd(ref double location, double delta)

@@ -21,11 +21,8 @@ public delegate void TupleResolved(ReadOnlySpan<string> labelValues);
 /// </summary>
 public sealed class SeriesGroup
 {
-    /// <summary>Families per group at most (the size of the per-thread scratch for uncached tuples).</summary>
+    /// <summary>Families per group at most (the size of <see cref="RecentTuples.Scratch"/>).</summary>
     public const int MaxFamilies = 8;
-
-    [ThreadStatic]
-    private static Series[]? t_scratch;
 
     /// <summary>
     /// Per thread, the last tuples looked up (of any group), by the addresses of their string
@@ -103,6 +100,7 @@ public sealed class SeriesGroup
         ref Bundle? slot = ref recent.Slot(labelValues);
         if (slot is { } seen && ReferenceEquals(seen.Group, this) && SameInstances(seen.Values, labelValues))
         {
+            recent.Misses = 0;
             return seen.Series;
         }
 
@@ -124,9 +122,9 @@ public sealed class SeriesGroup
     private ReadOnlySpan<Series> LookUp(scoped ReadOnlySpan<string> labelValues, RecentTuples recent, scoped ref Bundle? slot)
     {
         int hash = _index.Hash(labelValues);
-        if ((_index.Find(labelValues, hash) ?? Resolve(labelValues, hash)) is not { } bundle)
+        if ((_index.Find(labelValues, hash) ?? Resolve(labelValues, hash, recent.Scratch)) is not { } bundle)
         {
-            return t_scratch!.AsSpan(0, _families.Length); // not remembered: an overflowed family counts every event
+            return recent.Scratch.AsSpan(0, _families.Length); // not remembered: an overflowed family counts every event
         }
 
         if (!Unsafe.IsNullRef(ref slot))
@@ -160,11 +158,10 @@ public sealed class SeriesGroup
         return true;
     }
 
-    /// <summary>The bundle now in the index, or null when it was not remembered (the series are then in <see cref="t_scratch"/>).</summary>
-    private Bundle? Resolve(scoped ReadOnlySpan<string> labelValues, int hash)
+    /// <summary>The bundle now in the index, or null when it was not remembered (the series are then in <paramref name="resolved"/>).</summary>
+    private Bundle? Resolve(scoped ReadOnlySpan<string> labelValues, int hash, Series[] resolved)
     {
         OnResolve?.Invoke(labelValues);
-        Series[] resolved = t_scratch ??= new Series[MaxFamilies];
         bool overflowed = false;
         LabelValueBuffer buffer = default;
         for (int f = 0; f < _families.Length; f++)
@@ -204,8 +201,11 @@ public sealed class SeriesGroup
         private const int Bits = 10;
 
         private readonly Bundle?[] _slots = new Bundle?[1 << Bits];
-        public int Misses;
+        public int Misses; // lookups in a row whose values were not the index's instances
         public int Skip;
+
+        /// <summary>Where a tuple that is not remembered (an overflowed family) gets its series.</summary>
+        public readonly Series[] Scratch = new Series[MaxFamilies];
 
         /// <summary>
         /// The slot for these very string instances: their addresses, mixed. Only the slot depends
