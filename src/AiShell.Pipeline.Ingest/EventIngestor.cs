@@ -23,6 +23,9 @@ public sealed class EventIngestor
 
     public EventSchema Schema { get; }
 
+    /// <summary>Requests of at least this many events are tallied (see <see cref="SampleBatchBuilder.RecordEvent"/>).</summary>
+    internal const int TallyFromEvents = 64;
+
     public int Shards => _sink.Shards;
 
     /// <summary>
@@ -39,7 +42,10 @@ public sealed class EventIngestor
 
         // Sized for query events (three samples each, the usual request) spread over the shards: a
         // 1,000-event request then fills one array per shard instead of growing through five.
-        var builder = new SampleBatchBuilder(source, _sink.Shards, Math.Min(1 << 16, (events.Count * 3 / _sink.Shards) + 16));
+        // Requests of many events tally them (a request's events mostly share a few tuples); a
+        // small one would allocate the tallies for a handful of events.
+        var builder = new SampleBatchBuilder(source, _sink.Shards, Math.Min(1 << 16, (events.Count * 3 / _sink.Shards) + 16),
+            tallyEvents: events.Count >= TallyFromEvents);
         for (int i = 0; i < events.Count; i++)
         {
             Schema.Fold(events[i], builder);

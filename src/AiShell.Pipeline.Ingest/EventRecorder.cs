@@ -35,7 +35,7 @@ public sealed class EventRecorder : IDisposable
         _stripes = new Stripe[Math.Max(2, Environment.ProcessorCount * 2)];
         for (int i = 0; i < _stripes.Length; i++)
         {
-            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold, ingestor.Schema.MaxSamplesPerEvent));
+            _stripes[i] = new Stripe(new SampleBatchBuilder(IngestSources.InProcess, ingestor.Shards, FlushThreshold, ingestor.Schema.MaxSamplesPerEvent, tallyEvents: true));
         }
 
         _timer = new Timer(static state => ((EventRecorder)state!).FlushIdle(), this, FlushInterval, FlushInterval);

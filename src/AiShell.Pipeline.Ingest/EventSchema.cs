@@ -274,13 +274,10 @@ public sealed class EventSchema
         Unsafe.Add(ref values, 1) = e.Type!;
         Unsafe.Add(ref values, 2) = e.Status!;
         ReadOnlySpan<Series> query = _queryGroup.WithLabels(MemoryMarshal.CreateReadOnlySpan(ref values, QueryLabels.Length));
-        Series duration = query[1];
-        batch.Increment(query[0], 1);
-        batch.Observe(duration, e.Duration);
-        batch.Observe(query[2], e.Duration);
+        batch.RecordEvent(query, e.Duration); // the counter counts it, the histogram and the summary observe the duration
         if (e.TraceId is { } traceId)
         {
-            duration.SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));
+            query[1].SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));
         }
 
         for (int i = 0; i < _thresholds.Length; i++)

@@ -14,8 +14,9 @@ namespace AiShell.Pipeline.Ingest;
 /// (at most <see cref="ChunksInFlight"/>; when the folder lags, the receiver waits and the kernel's
 /// socket buffer absorbs, then drops, what comes meanwhile);</item>
 /// <item>the folder validates the events and folds them into a builder, handed over when a shard's
-/// array is nearly full (<see cref="SampleBatchBuilder.StreamingCapacity"/>) and whenever nothing
-/// arrived for <see cref="QuietFlush"/>.</item>
+/// array is nearly full (<see cref="SampleBatchBuilder.StreamingCapacity"/>) or its tallies are
+/// (<see cref="SampleBatchBuilder.MaxTalliedEvents"/>), whenever nothing arrived for
+/// <see cref="QuietFlush"/>, and at least every <see cref="MaxHoldMilliseconds"/>.</item>
 /// </list>
 /// One receiver, one folder and a FIFO queue keep the datagrams' order, so the last gauge value sent
 /// is the one exposed (several receivers on one socket would not). When the pipeline is full the
@@ -31,6 +32,13 @@ public sealed class UdpIngestListener : IAsyncDisposable
     internal const int ChunksInFlight = 32;
 
     private static readonly TimeSpan QuietFlush = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Longest the folder holds accepted events before handing them over, however they trickle in
+    /// (the builder tallies up to <see cref="SampleBatchBuilder.MaxTalliedEvents"/> query events).
+    /// </summary>
+    private const long MaxHoldMilliseconds = 50;
+    private long _handedOverAt = Environment.TickCount64; // the folder thread's
     private readonly EventIngestor _ingestor;
     private readonly Socket _socket;
     private readonly string _prefix;
@@ -143,7 +151,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
     private void FoldLoop()
     {
-        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.StreamingCapacity, _ingestor.Schema.MaxSamplesPerEvent);
+        var builder = new SampleBatchBuilder(IngestSources.Udp, _ingestor.Shards, SampleBatchBuilder.StreamingCapacity, _ingestor.Schema.MaxSamplesPerEvent, tallyEvents: true);
         var batches = new List<SampleBatch>(_ingestor.Shards); // reused for every hand-over
         int events = 0;
         try
@@ -179,6 +187,10 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
                 chunk.Count = 0;
                 _free.Enqueue(chunk);
+                if (events > 0 && Environment.TickCount64 - _handedOverAt >= MaxHoldMilliseconds)
+                {
+                    HandOver(builder, batches, ref events); // a steady trickle never goes quiet nor fills the tallies
+                }
             }
 
             HandOver(builder, batches, ref events);
@@ -200,6 +212,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
     private void HandOver(SampleBatchBuilder builder, List<SampleBatch> batches, ref int events)
     {
+        _handedOverAt = Environment.TickCount64;
         if (events > 0 && !_ingestor.TryHandOver(builder, events, IngestSources.Udp, batches))
         {
             _ingestor.Dropped(IngestSources.Udp, events);

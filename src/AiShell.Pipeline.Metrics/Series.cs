@@ -176,6 +176,34 @@ public sealed class Series
         MarkWritten(ref cells);
     }
 
+    /// <summary>
+    /// Single-writer: <paramref name="count"/> observations of a producer's tally in histogram bucket
+    /// <paramref name="bucket"/> (from <see cref="BucketIndex"/>), <paramref name="sum"/> added to the sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ObserveBucket(int bucket, long count, double sum)
+    {
+        Debug.Assert(_bounds is not null && (uint)bucket <= (uint)_finite);
+        ObserveInto(bucket, count, sum);
+    }
+
+    /// <summary>
+    /// Single-writer: <paramref name="count"/> observations of a producer's tally in the summary's
+    /// window bucket <paramref name="index"/> (from <see cref="Internal.SlidingQuantiles.Index"/>),
+    /// sharing the batch's clock read as <see cref="Observe(double, ref long)"/> does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ObserveQuantileBucket(int index, long count, double sum, ref long now)
+    {
+        if (now == NoTimestamp)
+        {
+            now = Family.Time.GetTimestamp();
+        }
+
+        _window!.RecordAt(index, count, now);
+        ObserveInto(0, count, sum);
+    }
+
     /// <summary>A histogram's count of bucket <paramref name="index"/> (+Inf at <c>Buckets.Length</c>), a summary's count at 0.</summary>
     private ref long CountCell(int index) => ref Cell(Internal.SeriesChunk.FirstCountCell + index);
 
@@ -275,8 +303,9 @@ public sealed class Series
         }
     }
 
+    /// <summary>The histogram bucket <paramref name="value"/> is counted in (+Inf at <c>Buckets.Length</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int BucketIndex(double value)
+    internal int BucketIndex(double value)
     {
         double[] bounds = _bounds!;
         int finite = _finite;

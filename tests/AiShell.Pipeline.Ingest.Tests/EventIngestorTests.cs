@@ -56,15 +56,22 @@ public sealed class EventIngestorTests
     [Fact]
     public void WhenThePipelineIsFull_TheWholeBatchIsRefused_NothingCounted_AndARetryCountsItOnce()
     {
-        var h = new IngestHarness(maxPending: 7_500);
-        List<IngestEvent> first = Queries(h, 1000); // 3,599 samples: 3 per event (total, histogram, summary), +499 slow, +100 errors
+        // What one such request holds in flight (its tallied samples, +499 slow, +100 errors), from a
+        // pipeline with room to spare; the budget then fits two requests and half a third.
+        var probe = new IngestHarness();
+        Assert.True(probe.Ingestor.TryIngest(Queries(probe, 1000), IngestSources.Http));
+        long perRequest = probe.Channels.Pending;
+        Assert.InRange(perRequest, 600, 3599); // fewer than three per event plus the slow and error counts: tallied
+
+        var h = new IngestHarness(maxPending: (2 * perRequest) + (perRequest / 2));
+        List<IngestEvent> first = Queries(h, 1000);
         List<IngestEvent> second = Queries(h, 1000);
         List<IngestEvent> third = Queries(h, 1000);
         Assert.True(h.Ingestor.TryIngest(first, IngestSources.Http));
         Assert.True(h.Ingestor.TryIngest(second, IngestSources.Http));
         Assert.False(h.Ingestor.TryIngest(third, IngestSources.Http)); // over budget: refused whole
         long pending = h.Channels.Pending;
-        Assert.Equal(2 * 3599, pending);
+        Assert.Equal(2 * perRequest, pending);
 
         h.Drain();
         Assert.Equal(2000, h.Value("query_total", "app1", "SELECT", "success") + h.Value("query_total", "app1", "SELECT", "error")

@@ -53,4 +53,45 @@ public sealed class UdpIngestListenerTests
         Assert.Equal(Datagrams * (QueriesPerDatagram + 1), h.Value("pipeline_events_received_total", "udp"));
         Assert.Equal(Datagrams, h.Value("pipeline_events_rejected_total", "udp", "syntax"));
     }
+
+    [Fact]
+    public async Task ASteadyStream_IsHandedOverWhileItFlows_NotOnlyWhenItPauses()
+    {
+        // 20 query events per datagram, 1,000 datagrams a second: chunks reach the folder faster
+        // than its quiet hand-over (20 ms) and the tallies hold up to 16,384 events, so only the
+        // folder's hold limit (50 ms) lets a scrape see the stream before it stops.
+        var h = new IngestHarness();
+        await using var listener = new UdpIngestListener(h.Ingestor, IPAddress.Loopback, 0);
+        listener.Start();
+        using var udp = new UdpClient();
+        udp.Connect(IPAddress.Loopback, listener.Port);
+        var packet = new StringBuilder();
+        for (int q = 0; q < 20; q++)
+        {
+            packet.Append("aishell.query:3|ms|#database:app1,type:SELECT,status:success\n");
+        }
+
+        byte[] datagram = Encoding.UTF8.GetBytes(packet.ToString());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int sent = 0;
+        double seen = 0;
+        while (sent < 400 && !(seen > 0)) // 8,000 events: half of what the tallies could hold back
+        {
+            while (clock.Elapsed.TotalMilliseconds < sent)
+            {
+                Thread.SpinWait(64);
+            }
+
+            udp.Send(datagram);
+            sent++;
+            if (sent % 10 == 0)
+            {
+                h.Drain();
+                seen = h.Value("query_total", "app1", "SELECT", "success");
+            }
+        }
+
+        Assert.True(seen > 0, $"nothing handed over after {sent * 20} events in {clock.ElapsedMilliseconds} ms of a steady stream");
+        Assert.True(seen <= sent * 20);
+    }
 }

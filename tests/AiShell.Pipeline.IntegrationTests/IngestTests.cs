@@ -78,12 +78,14 @@ public sealed class IngestTests
     public async Task Http_UnderForcedOverload_Answers429_AndAcceptedEqualsCounted()
     {
         // A budget smaller than one request: a batch is admitted only into an empty pipeline, so
-        // concurrent senders must be refused while another batch is still being folded.
+        // concurrent senders must be refused while another batch is still being folded. Failed
+        // queries: each adds an error count of its own (a tuple's events are tallied into a few
+        // samples), so a request is 2,000 samples and more.
         await using ExporterProcess exporter = await ExporterProcess.StartAsync(
             "prometheus:\n  collect_interval: 5\n  ingest:\n    max_pending_samples: 1000\n");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 });
         var events = new Uri(exporter.BaseUrl, "/api/v1/events");
-        string body = string.Concat(Enumerable.Repeat("{\"kind\":\"query\",\"database\":\"load\",\"type\":\"SELECT\",\"duration_seconds\":0.7}\n", 2000));
+        string body = string.Concat(Enumerable.Repeat("{\"kind\":\"query\",\"database\":\"load\",\"type\":\"SELECT\",\"status\":\"error\",\"error\":\"40001\",\"duration_seconds\":0.7}\n", 2000));
         long accepted = 0, refused = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, 240), new ParallelOptions { MaxDegreeOfParallelism = 24 }, async (_, ct) =>
         {
@@ -103,7 +105,8 @@ public sealed class IngestTests
         string text = await MetricsAsync(exporter, http);
         Assert.True(refused > 0, "no request was refused: the overload was not forced");
         Assert.True(accepted > 0);
-        Assert.Equal(accepted, Exposition.Value(text, "aishell_query_total{database=\"load\",type=\"SELECT\",status=\"success\"}"));
+        Assert.Equal(accepted, Exposition.Value(text, "aishell_query_total{database=\"load\",type=\"SELECT\",status=\"error\"}"));
+        Assert.Equal(accepted, Exposition.Value(text, "aishell_query_errors_total{database=\"load\",type=\"SELECT\",error=\"40001\"}"));
         Assert.Equal(accepted, Exposition.Value(text, "aishell_query_duration_seconds_count{database=\"load\",type=\"SELECT\"}"));
         Assert.Equal(refused, Exposition.Value(text, "aishell_pipeline_events_dropped_total{source=\"http\"}"));
     }

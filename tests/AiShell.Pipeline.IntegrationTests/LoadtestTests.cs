@@ -13,6 +13,7 @@ public sealed class LoadtestTests
         RunResult result = await home.RunAsync("loadtest", "--synthetic", "--duration", "2s", "--concurrency", "2");
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Matches(@"counted\s+[\d,]+ of [\d,]+ recorded \(exact\)", result.Stdout);
+        Assert.Matches(@"observed\s+[\d,]+ in the histogram, [\d,]+ in the summary \(exact\)", result.Stdout);
         Assert.Matches(@"throughput\s+[\d,]+ events/s", result.Stdout);
     }
 

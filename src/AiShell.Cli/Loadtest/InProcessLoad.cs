@@ -22,9 +22,17 @@ internal static class InProcessLoad
         runtime.Recorder.FlushAll();
         double errorRate = stats.PrintSummary("synthetic (in-process pipeline)", "in-process");
         (long events, _, _) = stats.Totals();
-        double counted = await WaitForCountAsync(runtime.Registry, events);
+        (double counted, long histogram, long summary) = await WaitForCountAsync(runtime.Registry, events);
+        bool exact = counted == events && histogram == events && summary == events;
         Console.WriteLine($"  counted         {counted:N0} of {events:N0} recorded{(counted == events ? " (exact)" : " (MISMATCH)")}");
-        return counted == events && errorRate <= options.MaxErrorRate ? 0 : 1;
+        Console.WriteLine($"  observed        {histogram:N0} in the histogram, {summary:N0} in the summary{(histogram == events && summary == events ? " (exact)" : " (MISMATCH)")}");
+        if (runtime.Registry.Find(runtime.Registry.Options.Prefix + "_pipeline_samples_folded_total") is { } folded && events > 0)
+        {
+            double samples = folded.AllSeries().Sum(static s => s.Value);
+            Console.WriteLine($"  samples folded  {samples:N0} ({samples / events:0.###} per event)");
+        }
+
+        return exact && errorRate <= options.MaxErrorRate ? 0 : 1;
     }
 
     private static void Record(EventRecorder recorder, LoadStats.Worker worker, int seed, LoadOptions options, CancellationToken stop)
@@ -68,20 +76,21 @@ internal static class InProcessLoad
         }
     }
 
-    /// <summary>Sum of aishell_query_total once the aggregators have folded everything.</summary>
-    private static async Task<double> WaitForCountAsync(MetricRegistry registry, long expected)
+    /// <summary>
+    /// Every query family's count once the aggregators have folded everything: the counter's sum
+    /// and the histogram's and summary's observation counts, each of which must equal the events.
+    /// </summary>
+    private static async Task<(double Total, long Histogram, long Summary)> WaitForCountAsync(MetricRegistry registry, long expected)
     {
-        MetricFamily total = registry.Find(registry.Options.Prefix + "_query_total")!;
-        double sum = 0;
+        string prefix = registry.Options.Prefix;
+        MetricFamily total = registry.Find(prefix + "_query_total")!;
+        MetricFamily histogram = registry.Find(prefix + "_query_duration_seconds")!;
+        MetricFamily summary = registry.Find(prefix + "_query_duration_summary")!;
+        (double, long, long) counts = default;
         for (int attempt = 0; attempt < 200; attempt++)
         {
-            sum = 0;
-            foreach (Series s in total.AllSeries())
-            {
-                sum += s.Value;
-            }
-
-            if (sum >= expected)
+            counts = (total.AllSeries().Sum(static s => s.Value), histogram.AllSeries().Sum(static s => s.Count), summary.AllSeries().Sum(static s => s.SummaryCount));
+            if (counts.Item1 >= expected && counts.Item2 >= expected && counts.Item3 >= expected)
             {
                 break;
             }
@@ -89,7 +98,7 @@ internal static class InProcessLoad
             await Task.Delay(25);
         }
 
-        return sum;
+        return counts;
     }
 }
 

@@ -46,14 +46,23 @@ internal sealed class SlidingQuantiles
         _starts[0] = now;
     }
 
-    public void Record(double value, long now)
+    /// <summary>Buckets an estimate can fall in (what <see cref="Index"/> returns is below this).</summary>
+    internal const int BucketCount = Buckets;
+
+    public void Record(double value, long now) => RecordAt(Index(value), 1, now);
+
+    /// <summary>
+    /// <paramref name="count"/> observations in bucket <paramref name="index"/> (from <see cref="Index"/>):
+    /// what a producer's tally of many observations hands over (see <see cref="Pipeline.EventTally"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RecordAt(int index, long count, long now)
     {
         if (now - Volatile.Read(ref _starts[_current]) >= _slotTicks)
         {
             Rotate(now);
         }
 
-        int index = Index(value);
         Range? range = _ranges[_current];
         if (range is null || index < range.Low || index >= range.Low + range.Counts.Length)
         {
@@ -62,7 +71,7 @@ internal sealed class SlidingQuantiles
 
         long[] counts = range.Counts;
         int at = index - range.Low;
-        Volatile.Write(ref counts[at], counts[at] + 1);
+        Volatile.Write(ref counts[at], counts[at] + count);
         Volatile.Write(ref _version, _version + 1);
     }
 
@@ -271,7 +280,9 @@ internal sealed class SlidingQuantiles
         public readonly long[] Counts = counts;
     }
 
-    private static int Index(double value)
+    /// <summary>The bucket of <paramref name="value"/>: below <see cref="BucketCount"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Index(double value)
     {
         // Positive normal doubles order like their bits: (unbiased exponent - MinExponent) octaves
         // plus the top mantissa bits. NaN, zero, negatives and tiny values go to bucket 0.

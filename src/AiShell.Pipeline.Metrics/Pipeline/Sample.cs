@@ -17,6 +17,12 @@ public enum SampleOp : byte
     /// <summary>Stop exposing the series until it is written again.</summary>
     Clear,
 
+    /// <summary>Add <c>Count</c> observations to histogram bucket <c>Bucket</c> and <c>Value</c> to the sum (a producer's tally).</summary>
+    ObserveBucket,
+
+    /// <summary>Add <c>Count</c> observations to summary window bucket <c>Bucket</c> and <c>Value</c> to the sum (a producer's tally).</summary>
+    ObserveQuantileBucket,
+
     /// <summary>Increment a series that other threads also write directly (self-metrics families).</summary>
     AddShared,
 
@@ -26,9 +32,10 @@ public enum SampleOp : byte
 
 /// <summary>
 /// One value for one series, as it travels inside a <see cref="SampleBatch"/>: 32 bytes (a 40-byte
-/// layout with a separate sum for ObserveMany made every other sample pay for it in copies).
+/// layout with a separate sum for ObserveMany made every other sample pay for it in copies). The
+/// bucket of a tallied observation count sits in the padding after <see cref="Op"/>.
 /// </summary>
-public readonly record struct Sample(Series Series, double Value, long Count, SampleOp Op)
+public readonly record struct Sample(Series Series, double Value, long Count, SampleOp Op, int Bucket = 0)
 {
     /// <summary>
     /// Applies the sample, sharing the batch's one clock read (see <see cref="Series.Observe(double, ref long)"/>).
@@ -49,6 +56,12 @@ public readonly record struct Sample(Series Series, double Value, long Count, Sa
                 break;
             case SampleOp.ObserveMany:
                 Series.ObserveMany(Count, Value);
+                break;
+            case SampleOp.ObserveBucket:
+                Series.ObserveBucket(Bucket, Count, Value);
+                break;
+            case SampleOp.ObserveQuantileBucket:
+                Series.ObserveQuantileBucket(Bucket, Count, Value, ref now);
                 break;
             case SampleOp.AddShared:
                 Series.AddAtomic(Value);

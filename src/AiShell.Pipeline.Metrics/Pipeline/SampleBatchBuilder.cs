@@ -16,6 +16,12 @@ public sealed class SampleBatchBuilder
     private readonly int _initialCapacity;
     private readonly int _headroom;
     private readonly ulong _shardMultiplier; // Lemire's fastmod: Ordinal % shards without a division
+    private readonly EventTally?[]? _tallies; // by the first series' ordinal; null: events are appended as samples
+    private EventTally[] _listed = []; // tallies holding events, in the order they got their first
+    private int _listedCount;
+    private List<SampleBatch>? _sealed; // arrays a tally's emission filled, handed over with the rest
+    private int _talliedEvents;
+    private int _talliedSamples; // what the tallies will emit, at most
     private bool _nearlyFull;
 
     /// <summary>
@@ -27,10 +33,24 @@ public sealed class SampleBatchBuilder
     /// </summary>
     public const int StreamingCapacity = 256;
 
+    /// <summary>
+    /// Tallied events after which <see cref="NearlyFull"/> turns true: at the pipeline's rates a
+    /// millisecond or two of one producer's events, so what a scrape sees lags by no more than that
+    /// (or the producer's idle hand-over, for a slower one).
+    /// </summary>
+    public const int MaxTalliedEvents = 16_384;
+
+    /// <summary>Samples the tallies may hold back before <see cref="NearlyFull"/> turns true (128 KiB of them).</summary>
+    public const int MaxTalliedSamples = 4_096;
+
+    private const int TallySlots = 256; // tuples a builder tallies at once; another tuple in a taken slot emits the one there
+
     /// <param name="initialCapacity">Samples per shard before the first growth.</param>
     /// <param name="headroom">Free samples per shard below which <see cref="NearlyFull"/> turns true:
     /// a streaming producer passes the most samples one of its events can add.</param>
-    public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64, int headroom = 0)
+    /// <param name="tallyEvents">Whether <see cref="RecordEvent"/> tallies events until the hand-over
+    /// (producers of many events per hand-over) or appends their samples at once.</param>
+    public SampleBatchBuilder(string source, int shardCount, int initialCapacity = 64, int headroom = 0, bool tallyEvents = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(headroom);
@@ -40,6 +60,10 @@ public sealed class SampleBatchBuilder
         _perShard = new Sample[shardCount][];
         _counts = new int[shardCount];
         _shardMultiplier = (ulong.MaxValue / (uint)shardCount) + 1;
+        if (tallyEvents)
+        {
+            _tallies = new EventTally?[TallySlots];
+        }
     }
 
     /// <summary>
@@ -64,6 +88,132 @@ public sealed class SampleBatchBuilder
 
     /// <summary>Observation into a histogram also written outside the pipeline (atomic on fold).</summary>
     public void ObserveShared(Series series, double value) => Append(series, value, 0, SampleOp.ObserveShared);
+
+    /// <summary>
+    /// One event of a <see cref="SeriesGroup"/>'s tuple (<paramref name="members"/>, as
+    /// <see cref="SeriesGroup.WithLabels"/> returned them): every counter among them counts one, every
+    /// histogram and summary observes <paramref name="value"/>. A tallying builder folds the event
+    /// into the tuple's <see cref="EventTally"/> and writes the samples at the hand-over (one per
+    /// counter and per non-empty bucket); another appends them now. Either way the aggregators
+    /// fold the same counts and buckets; a tallied sum is added up in another order, so it may
+    /// differ from one event at a time in the last bits.
+    /// </summary>
+    /// <exception cref="ArgumentException">A member is a gauge (or untyped).</exception>
+    public void RecordEvent(ReadOnlySpan<Series> members, double value)
+    {
+        EventTally?[]? tallies = _tallies;
+        if (tallies is null || members.IsEmpty)
+        {
+            AppendEvent(members, value);
+            return;
+        }
+
+        ref EventTally? slot = ref tallies[members[0].Ordinal & (TallySlots - 1)];
+        EventTally? tally = slot;
+        if (tally is null || !tally.Holds(members))
+        {
+            tally = Claim(ref slot, members);
+        }
+
+        if (!tally.Listed)
+        {
+            List(tally);
+        }
+
+        _talliedSamples += tally.Add(value);
+        if (++_talliedEvents >= MaxTalliedEvents || _talliedSamples >= MaxTalliedSamples)
+        {
+            _nearlyFull = true;
+        }
+    }
+
+    private void AppendEvent(ReadOnlySpan<Series> members, double value)
+    {
+        foreach (Series series in members)
+        {
+            switch (series.Family.Type)
+            {
+                case MetricType.Counter:
+                    Increment(series, 1);
+                    break;
+                case MetricType.Histogram or MetricType.Summary:
+                    Observe(series, value);
+                    break;
+                default:
+                    Internal.ThrowHelper.Argument($"An event counts into counters, histograms and summaries; '{series.Family.Name}' is a {series.Family.Type.ToString().ToLowerInvariant()}.");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The slot's tally for a tuple it does not hold: the one there emits its events first.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private EventTally Claim(ref EventTally? slot, ReadOnlySpan<Series> members)
+    {
+        EventTally tally = slot ??= new EventTally();
+        if (tally.Events > 0)
+        {
+            tally.Emit(this);
+        }
+
+        tally.Reset(members);
+        return tally;
+    }
+
+    private void List(EventTally tally)
+    {
+        if (_listedCount == _listed.Length)
+        {
+            Array.Resize(ref _listed, Math.Max(16, _listedCount * 2));
+        }
+
+        _listed[_listedCount++] = tally;
+        tally.Listed = true;
+    }
+
+    /// <summary>
+    /// A tally's sample: into its shard's array, and when that is full, the array is finished as
+    /// a batch and a new one started (a streaming producer's arrays stay one size).
+    /// </summary>
+    internal void Emit(in Sample sample)
+    {
+        int shard = ShardOf((uint)sample.Series.Ordinal);
+        Sample[]? items = _perShard[shard];
+        int at = _counts[shard];
+        if (items is null)
+        {
+            items = _perShard[shard] = SampleArrays.Rent(_initialCapacity);
+        }
+        else if (at == items.Length)
+        {
+            (_sealed ??= []).Add(new SampleBatch(_source, shard, items, at));
+            items = _perShard[shard] = SampleArrays.Rent(items.Length);
+            at = 0;
+        }
+
+        items[at] = sample;
+        _counts[shard] = at + 1;
+    }
+
+    /// <summary>Every tally's events as samples, before a hand-over.</summary>
+    private void EmitTallies()
+    {
+        for (int i = 0; i < _listedCount; i++)
+        {
+            EventTally tally = _listed[i];
+            if (tally.Events > 0)
+            {
+                tally.Emit(this);
+            }
+
+            tally.Listed = false;
+            _listed[i] = null!;
+        }
+
+        _listedCount = 0;
+        _talliedEvents = 0;
+        _talliedSamples = 0;
+    }
 
     /// <summary>
     /// Writes the sample straight into its shard's array (no intermediate copy of the struct), through
@@ -127,6 +277,17 @@ public sealed class SampleBatchBuilder
     {
         ArgumentNullException.ThrowIfNull(batches);
         batches.Clear();
+        if (_listedCount > 0)
+        {
+            EmitTallies();
+        }
+
+        if (_sealed is { Count: > 0 })
+        {
+            batches.AddRange(_sealed); // before the same shards' later arrays: each shard's batches stay in order
+            _sealed.Clear();
+        }
+
         for (int shard = 0; shard < _perShard.Length; shard++)
         {
             if (_perShard[shard] is { } items && _counts[shard] > 0)
@@ -143,6 +304,30 @@ public sealed class SampleBatchBuilder
     /// <summary>Returns rented arrays when a run is abandoned.</summary>
     public void Discard()
     {
+        for (int i = 0; i < _listedCount; i++)
+        {
+            _listed[i].Listed = false;
+            _listed[i] = null!;
+        }
+
+        _listedCount = 0;
+        _talliedEvents = 0;
+        _talliedSamples = 0;
+        if (_tallies is not null)
+        {
+            Array.Clear(_tallies); // their counts are abandoned with the run
+        }
+
+        if (_sealed is not null)
+        {
+            foreach (SampleBatch batch in _sealed)
+            {
+                batch.Release();
+            }
+
+            _sealed.Clear();
+        }
+
         for (int shard = 0; shard < _perShard.Length; shard++)
         {
             if (_perShard[shard] is { } items)
