@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . bench/lib.sh # free_port
-summary() { grep -E '^  (throughput|latency p50|latency p99|errors|drops|counted)' "$1"; }
+summary() { grep -E '^  (throughput|latency p50|latency p99|errors|drops|counted|observed|samples folded)' "$1"; }
 
 echo "binary: $bin ($(stat -c %s "$bin") bytes), $(nproc) CPUs, runs of ${seconds}s"
 echo "== pipeline alone, RecordAll (256 events per call), 2 producers"

@@ -26,6 +26,10 @@ public sealed class EventIngestor
     /// <summary>Requests of at least this many events are tallied (see <see cref="SampleBatchBuilder.RecordEvent"/>).</summary>
     internal const int TallyFromEvents = 64;
 
+    /// <summary>Tallying builders kept between requests: one per request handled at once, up to this many.</summary>
+    private const int MaxKeptBuilders = 16;
+    private readonly List<SampleBatchBuilder> _tallying = [];
+
     public int Shards => _sink.Shards;
 
     /// <summary>
@@ -40,18 +44,71 @@ public sealed class EventIngestor
             return true;
         }
 
-        // Sized for query events (three samples each, the usual request) spread over the shards: a
-        // 1,000-event request then fills one array per shard instead of growing through five.
-        // Requests of many events tally them (a request's events mostly share a few tuples); a
-        // small one would allocate the tallies for a handful of events.
-        var builder = new SampleBatchBuilder(source, _sink.Shards, Math.Min(1 << 16, (events.Count * 3 / _sink.Shards) + 16),
-            tallyEvents: events.Count >= TallyFromEvents);
+        if (events.Count < TallyFromEvents)
+        {
+            // Sized for query events (three samples each) spread over the shards.
+            var small = new SampleBatchBuilder(source, _sink.Shards, (events.Count * 3 / _sink.Shards) + 16);
+            FoldAll(events, small);
+            return TryHandOver(small, events.Count, source);
+        }
+
+        // A request of many events: its query events are tallied (they mostly share a few tuples),
+        // in a builder kept for the next request, so its tallies are allocated once, not per request.
+        SampleBatchBuilder builder = RentTallying(source);
+        bool clean = false;
+        try
+        {
+            FoldAll(events, builder);
+            bool written = TryHandOver(builder, events.Count, source); // either way the builder is empty after it
+            clean = true;
+            return written;
+        }
+        finally
+        {
+            if (!clean)
+            {
+                builder.Discard(); // nothing of a request that failed midway may reach the next one
+            }
+
+            ReturnTallying(builder);
+        }
+    }
+
+    private void FoldAll(IReadOnlyList<IngestEvent> events, SampleBatchBuilder builder)
+    {
         for (int i = 0; i < events.Count; i++)
         {
             Schema.Fold(events[i], builder);
         }
+    }
 
-        return TryHandOver(builder, events.Count, source);
+    private SampleBatchBuilder RentTallying(string source)
+    {
+        lock (_tallying)
+        {
+            for (int i = _tallying.Count - 1; i >= 0; i--)
+            {
+                if (_tallying[i].Source == source)
+                {
+                    SampleBatchBuilder reused = _tallying[i];
+                    _tallying.RemoveAt(i);
+                    return reused;
+                }
+            }
+        }
+
+        return new SampleBatchBuilder(source, _sink.Shards, SampleBatchBuilder.StreamingCapacity, tallyEvents: true);
+    }
+
+    private void ReturnTallying(SampleBatchBuilder builder)
+    {
+        lock (_tallying)
+        {
+            if (_tallying.Count < MaxKeptBuilders)
+            {
+                _tallying.Add(builder);
+            }
+        }
     }
 
     /// <summary>

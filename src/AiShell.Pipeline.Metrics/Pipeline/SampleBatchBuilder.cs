@@ -72,6 +72,9 @@ public sealed class SampleBatchBuilder
     /// </summary>
     public bool NearlyFull => _nearlyFull;
 
+    /// <summary>The producer every batch of this builder names.</summary>
+    public string Source => _source;
+
     public void Set(Series series, double value) => Append(series, value, 0, SampleOp.Set);
 
     public void Increment(Series series, double delta) => Append(series, delta, 0, SampleOp.Add);
