@@ -44,41 +44,31 @@ public sealed class EventIngestor
             return true;
         }
 
-        if (events.Count < TallyFromEvents)
-        {
-            // Sized for query events (three samples each) spread over the shards.
-            var small = new SampleBatchBuilder(source, _sink.Shards, (events.Count * 3 / _sink.Shards) + 16);
-            FoldAll(events, small);
-            return TryHandOver(small, events.Count, source);
-        }
-
-        // A request of many events: its query events are tallied (they mostly share a few tuples),
-        // in a builder kept for the next request, so its tallies are allocated once, not per request.
-        SampleBatchBuilder builder = RentTallying(source);
-        bool clean = false;
+        // A request of many events tallies its query events (they mostly share a few tuples) in a
+        // builder kept for the next request, so the tallies are allocated once, not per request. A
+        // small one gets a builder sized for query events (three samples each) over the shards.
+        bool tally = events.Count >= TallyFromEvents;
+        SampleBatchBuilder builder = tally ? RentTallying(source) : new SampleBatchBuilder(source, _sink.Shards, (events.Count * 3 / _sink.Shards) + 16);
         try
         {
-            FoldAll(events, builder);
-            bool written = TryHandOver(builder, events.Count, source); // either way the builder is empty after it
-            clean = true;
-            return written;
+            for (int i = 0; i < events.Count; i++)
+            {
+                Schema.Fold(events[i], builder);
+            }
+
+            return TryHandOver(builder, events.Count, source); // either way the builder is empty after it
+        }
+        catch
+        {
+            builder.Discard(); // nothing of a request that failed midway may reach the next one
+            throw;
         }
         finally
         {
-            if (!clean)
+            if (tally)
             {
-                builder.Discard(); // nothing of a request that failed midway may reach the next one
+                ReturnTallying(builder);
             }
-
-            ReturnTallying(builder);
-        }
-    }
-
-    private void FoldAll(IReadOnlyList<IngestEvent> events, SampleBatchBuilder builder)
-    {
-        for (int i = 0; i < events.Count; i++)
-        {
-            Schema.Fold(events[i], builder);
         }
     }
 

@@ -38,7 +38,6 @@ public sealed class UdpIngestListener : IAsyncDisposable
     /// (the builder tallies up to <see cref="SampleBatchBuilder.MaxTalliedEvents"/> query events).
     /// </summary>
     private const long MaxHoldMilliseconds = 50;
-    private long _handedOverAt = Environment.TickCount64; // the folder thread's
     private readonly EventIngestor _ingestor;
     private readonly Socket _socket;
     private readonly string _prefix;
@@ -46,6 +45,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
     private readonly BlockingCollection<EventChunk> _parsed = new(new ConcurrentQueue<EventChunk>(), ChunksInFlight);
     private readonly ConcurrentQueue<EventChunk> _free = new();
     private readonly CancellationTokenSource _folderFailed = new();
+    private long _handedOverAt = Environment.TickCount64; // the folder thread's last hand-over
     private volatile bool _stopping;
     private Exception? _receiverFailure;
     private Thread? _receiver;

@@ -177,31 +177,36 @@ public sealed class Series
     }
 
     /// <summary>
-    /// Single-writer: <paramref name="count"/> observations of a producer's tally in histogram bucket
-    /// <paramref name="bucket"/> (from <see cref="BucketIndex"/>), <paramref name="sum"/> added to the sum.
+    /// Where a producer's tally counts <paramref name="value"/> for this histogram or summary: the
+    /// histogram bucket, or the summary window's bucket. Below <see cref="TallyBuckets"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void ObserveBucket(int bucket, long count, double sum)
-    {
-        Debug.Assert(_bounds is not null && (uint)bucket <= (uint)_finite);
-        ObserveInto(bucket, count, sum);
-    }
+    internal int TallyBucket(double value) => _window is null ? BucketIndex(value) : Internal.SlidingQuantiles.Index(value);
+
+    /// <summary>How many buckets <see cref="TallyBucket"/> picks from.</summary>
+    internal int TallyBuckets => _window is null ? _finite + 1 : Internal.SlidingQuantiles.Buckets;
 
     /// <summary>
-    /// Single-writer: <paramref name="count"/> observations of a producer's tally in the summary's
-    /// window bucket <paramref name="index"/> (from <see cref="Internal.SlidingQuantiles.Index"/>),
-    /// sharing the batch's clock read as <see cref="Observe(double, ref long)"/> does.
+    /// Single-writer: <paramref name="count"/> observations of a producer's tally in
+    /// <paramref name="bucket"/> (from <see cref="TallyBucket"/>), <paramref name="sum"/> added to the
+    /// sum; a summary shares the batch's clock read as <see cref="Observe(double, ref long)"/> does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void ObserveQuantileBucket(int index, long count, double sum, ref long now)
+    internal void ObserveBucket(int bucket, long count, double sum, ref long now)
     {
-        if (now == NoTimestamp)
+        if (_window is not null)
         {
-            now = Family.Time.GetTimestamp();
+            if (now == NoTimestamp)
+            {
+                now = Family.Time.GetTimestamp();
+            }
+
+            _window.RecordAt(bucket, count, now);
+            bucket = 0; // a summary's one count cell
         }
 
-        _window!.RecordAt(index, count, now);
-        ObserveInto(0, count, sum);
+        Debug.Assert((uint)bucket <= (uint)_finite);
+        ObserveInto(bucket, count, sum);
     }
 
     /// <summary>A histogram's count of bucket <paramref name="index"/> (+Inf at <c>Buckets.Length</c>), a summary's count at 0.</summary>

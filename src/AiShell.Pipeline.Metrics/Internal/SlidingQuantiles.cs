@@ -18,7 +18,7 @@ internal sealed class SlidingQuantiles
     private const int MantissaBits = 4;
     private const int PerOctave = 1 << MantissaBits;
     private const int Octaves = 42;
-    private const int Buckets = PerOctave * Octaves;
+    internal const int Buckets = PerOctave * Octaves; // what Index returns is below this
     private const int MinExponent = -20; // 2^-20 s ≈ 0.95 µs; anything smaller shares bucket 0
     private static readonly double MinValue = Math.ScaleB(1.0, MinExponent);
 
@@ -45,9 +45,6 @@ internal sealed class SlidingQuantiles
         Array.Fill(_starts, long.MinValue);
         _starts[0] = now;
     }
-
-    /// <summary>Buckets an estimate can fall in (what <see cref="Index"/> returns is below this).</summary>
-    internal const int BucketCount = Buckets;
 
     public void Record(double value, long now) => RecordAt(Index(value), 1, now);
 
@@ -280,7 +277,7 @@ internal sealed class SlidingQuantiles
         public readonly long[] Counts = counts;
     }
 
-    /// <summary>The bucket of <paramref name="value"/>: below <see cref="BucketCount"/>.</summary>
+    /// <summary>The bucket of <paramref name="value"/>: below <see cref="Buckets"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Index(double value)
     {

@@ -20,10 +20,8 @@ namespace AiShell.Pipeline.Metrics.Pipeline;
 internal sealed class EventTally
 {
     private Series[] _members = [];
-    private int _length;
     private Series[] _counters = [];
-    private Observed[] _histograms = [];
-    private Observed[] _summaries = [];
+    private Observed[] _observed = []; // the histograms and summaries
 
     /// <summary>Events since the last <see cref="Emit"/>.</summary>
     public long Events;
@@ -36,51 +34,22 @@ internal sealed class EventTally
     /// <summary>Takes over the tally for another tuple; only when it holds no events.</summary>
     public void Reset(ReadOnlySpan<Series> members)
     {
-        if (_members.Length < members.Length)
-        {
-            _members = new Series[members.Length];
-        }
-
-        members.CopyTo(_members);
-        _length = members.Length;
-        int counters = 0, histograms = 0, summaries = 0;
         foreach (Series series in members)
         {
-            switch (series.Family.Type)
-            {
-                case MetricType.Counter:
-                    counters++;
-                    break;
-                case MetricType.Histogram:
-                    histograms++;
-                    break;
-                case MetricType.Summary:
-                    summaries++;
-                    break;
-                default:
-                    ThrowHelper.Argument($"An event counts into counters, histograms and summaries; '{series.Family.Name}' is a {series.Family.Type.ToString().ToLowerInvariant()}.");
-                    break;
-            }
+            CheckMember(series);
         }
 
-        _counters = new Series[counters];
-        _histograms = new Observed[histograms];
-        _summaries = new Observed[summaries];
-        counters = histograms = summaries = 0;
-        foreach (Series series in members)
+        _members = members.ToArray();
+        _counters = [.. _members.Where(static s => s.Family.Type == MetricType.Counter)];
+        _observed = [.. _members.Where(static s => s.Family.Type != MetricType.Counter).Select(static s => new Observed(s))];
+    }
+
+    /// <summary>An event counts into counters and observes into histograms and summaries; anything else is refused.</summary>
+    internal static void CheckMember(Series series)
+    {
+        if (series.Family.Type is not (MetricType.Counter or MetricType.Histogram or MetricType.Summary))
         {
-            switch (series.Family.Type)
-            {
-                case MetricType.Counter:
-                    _counters[counters++] = series;
-                    break;
-                case MetricType.Histogram:
-                    _histograms[histograms++] = new Observed(series, series.Family.Buckets.Length + 1);
-                    break;
-                default:
-                    _summaries[summaries++] = new Observed(series, SlidingQuantiles.BucketCount);
-                    break;
-            }
+            ThrowHelper.Argument($"An event counts into counters, histograms and summaries; '{series.Family.Name}' is a {series.Family.Type.ToString().ToLowerInvariant()}.");
         }
     }
 
@@ -88,12 +57,12 @@ internal sealed class EventTally
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Holds(ReadOnlySpan<Series> members)
     {
-        if (members.Length != _length)
+        Series[] own = _members;
+        if (members.Length != own.Length)
         {
             return false;
         }
 
-        Series[] own = _members;
         for (int i = 0; i < members.Length; i++)
         {
             if (!ReferenceEquals(own[i], members[i]))
@@ -114,14 +83,9 @@ internal sealed class EventTally
     {
         int added = Events++ == 0 ? _counters.Length : 0;
         _sum += value;
-        foreach (Observed histogram in _histograms)
+        foreach (Observed observed in _observed)
         {
-            added += histogram.Count(histogram.Series.BucketIndex(value));
-        }
-
-        foreach (Observed summary in _summaries)
-        {
-            added += summary.Count(SlidingQuantiles.Index(value));
+            added += observed.Count(observed.Series.TallyBucket(value));
         }
 
         return added;
@@ -133,17 +97,12 @@ internal sealed class EventTally
         double events = Events;
         foreach (Series counter in _counters)
         {
-            builder.Emit(new Sample(counter, events, 0, SampleOp.Add));
+            builder.Emit(counter, events, 0, SampleOp.Add, 0);
         }
 
-        foreach (Observed histogram in _histograms)
+        foreach (Observed observed in _observed)
         {
-            histogram.Emit(builder, _sum, SampleOp.ObserveBucket);
-        }
-
-        foreach (Observed summary in _summaries)
-        {
-            summary.Emit(builder, _sum, SampleOp.ObserveQuantileBucket);
+            observed.Emit(builder, _sum);
         }
 
         Events = 0;
@@ -151,10 +110,10 @@ internal sealed class EventTally
     }
 
     /// <summary>A histogram's or summary's counts per bucket, and the range of buckets in use.</summary>
-    private sealed class Observed(Series series, int buckets)
+    private sealed class Observed(Series series)
     {
         public readonly Series Series = series;
-        private readonly long[] _counts = new long[buckets];
+        private readonly long[] _counts = new long[series.TallyBuckets];
         private int _low = int.MaxValue;
         private int _high = -1;
 
@@ -162,7 +121,7 @@ internal sealed class EventTally
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Count(int bucket)
         {
-            ref long count = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), bucket); // every index source stays below the length
+            ref long count = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), bucket); // TallyBucket stays below TallyBuckets
             if (count++ != 0)
             {
                 return 0;
@@ -174,7 +133,7 @@ internal sealed class EventTally
         }
 
         /// <summary>One sample per non-empty bucket; the sum rides on the first.</summary>
-        public void Emit(SampleBatchBuilder builder, double sum, SampleOp op)
+        public void Emit(SampleBatchBuilder builder, double sum)
         {
             long[] counts = _counts;
             for (int bucket = _low; bucket <= _high; bucket++)
@@ -182,7 +141,7 @@ internal sealed class EventTally
                 long count = counts[bucket];
                 if (count != 0)
                 {
-                    builder.Emit(new Sample(Series, sum, count, op, bucket));
+                    builder.Emit(Series, sum, count, SampleOp.ObserveBucket, bucket);
                     counts[bucket] = 0;
                     sum = 0;
                 }

@@ -17,11 +17,8 @@ public enum SampleOp : byte
     /// <summary>Stop exposing the series until it is written again.</summary>
     Clear,
 
-    /// <summary>Add <c>Count</c> observations to histogram bucket <c>Bucket</c> and <c>Value</c> to the sum (a producer's tally).</summary>
+    /// <summary>Add <c>Count</c> observations to a histogram's or summary's bucket <c>Bucket</c> and <c>Value</c> to the sum (a producer's tally).</summary>
     ObserveBucket,
-
-    /// <summary>Add <c>Count</c> observations to summary window bucket <c>Bucket</c> and <c>Value</c> to the sum (a producer's tally).</summary>
-    ObserveQuantileBucket,
 
     /// <summary>Increment a series that other threads also write directly (self-metrics families).</summary>
     AddShared,
@@ -58,10 +55,7 @@ public readonly record struct Sample(Series Series, double Value, long Count, Sa
                 Series.ObserveMany(Count, Value);
                 break;
             case SampleOp.ObserveBucket:
-                Series.ObserveBucket(Bucket, Count, Value);
-                break;
-            case SampleOp.ObserveQuantileBucket:
-                Series.ObserveQuantileBucket(Bucket, Count, Value, ref now);
+                Series.ObserveBucket(Bucket, Count, Value, ref now);
                 break;
             case SampleOp.AddShared:
                 Series.AddAtomic(Value);

@@ -134,17 +134,14 @@ public sealed class SampleBatchBuilder
     {
         foreach (Series series in members)
         {
-            switch (series.Family.Type)
+            EventTally.CheckMember(series);
+            if (series.Family.Type == MetricType.Counter)
             {
-                case MetricType.Counter:
-                    Increment(series, 1);
-                    break;
-                case MetricType.Histogram or MetricType.Summary:
-                    Observe(series, value);
-                    break;
-                default:
-                    Internal.ThrowHelper.Argument($"An event counts into counters, histograms and summaries; '{series.Family.Name}' is a {series.Family.Type.ToString().ToLowerInvariant()}.");
-                    break;
+                Increment(series, 1);
+            }
+            else
+            {
+                Observe(series, value);
             }
         }
     }
@@ -175,27 +172,20 @@ public sealed class SampleBatchBuilder
     }
 
     /// <summary>
-    /// A tally's sample: into its shard's array, and when that is full, the array is finished as
-    /// a batch and a new one started (a streaming producer's arrays stay one size).
+    /// A tally's sample: appended as any other, except that a full array is finished as a batch
+    /// and a new one started instead of growing (a streaming producer's arrays stay one size).
     /// </summary>
-    internal void Emit(in Sample sample)
+    internal void Emit(Series series, double value, long count, SampleOp op, int bucket)
     {
-        int shard = ShardOf((uint)sample.Series.Ordinal);
-        Sample[]? items = _perShard[shard];
-        int at = _counts[shard];
-        if (items is null)
+        int shard = ShardOf((uint)series.Ordinal);
+        if (_perShard[shard] is { } items && _counts[shard] == items.Length)
         {
-            items = _perShard[shard] = SampleArrays.Rent(_initialCapacity);
-        }
-        else if (at == items.Length)
-        {
-            (_sealed ??= []).Add(new SampleBatch(_source, shard, items, at));
-            items = _perShard[shard] = SampleArrays.Rent(items.Length);
-            at = 0;
+            (_sealed ??= []).Add(new SampleBatch(_source, shard, items, items.Length));
+            _perShard[shard] = null;
+            _counts[shard] = 0;
         }
 
-        items[at] = sample;
-        _counts[shard] = at + 1;
+        Append(series, value, count, op, bucket);
     }
 
     /// <summary>Every tally's events as samples, before a hand-over.</summary>
@@ -210,9 +200,15 @@ public sealed class SampleBatchBuilder
             }
 
             tally.Listed = false;
-            _listed[i] = null!;
         }
 
+        ForgetListed();
+    }
+
+    /// <summary>No tally is listed any more and none holds back events or samples.</summary>
+    private void ForgetListed()
+    {
+        Array.Clear(_listed, 0, _listedCount);
         _listedCount = 0;
         _talliedEvents = 0;
         _talliedSamples = 0;
@@ -225,7 +221,7 @@ public sealed class SampleBatchBuilder
     /// which nothing read, were a sixth of a query event's appends.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Append(Series series, double value, long count, SampleOp op)
+    private void Append(Series series, double value, long count, SampleOp op, int bucket = 0)
     {
         int shard = ShardOf((uint)series.Ordinal);
         Debug.Assert((uint)shard < (uint)_perShard.Length);
@@ -237,7 +233,7 @@ public sealed class SampleBatchBuilder
             items = Grow(shard, at);
         }
 
-        items[at] = new Sample(series, value, count, op); // an element store: the unchecked write barrier (a store through a ref took the checked one)
+        items[at] = new Sample(series, value, count, op, bucket); // an element store: the unchecked write barrier (a store through a ref took the checked one)
         used = ++at;
         if (at > items.Length - _headroom)
         {
@@ -307,18 +303,10 @@ public sealed class SampleBatchBuilder
     /// <summary>Returns rented arrays when a run is abandoned.</summary>
     public void Discard()
     {
-        for (int i = 0; i < _listedCount; i++)
-        {
-            _listed[i].Listed = false;
-            _listed[i] = null!;
-        }
-
-        _listedCount = 0;
-        _talliedEvents = 0;
-        _talliedSamples = 0;
+        ForgetListed();
         if (_tallies is not null)
         {
-            Array.Clear(_tallies); // their counts are abandoned with the run
+            Array.Clear(_tallies); // the tallies and their counts are abandoned with the run
         }
 
         if (_sealed is not null)
