@@ -35,7 +35,7 @@ public sealed class MetricFamily
         Descriptor = descriptor;
         Name = name;
         Buckets = buckets;
-        PaddedBuckets = new double[(buckets.Length + 3) / 4 * 4];
+        PaddedBuckets = new double[(buckets.Length + 7) / 8 * 8];
         Array.Fill(PaddedBuckets, double.PositiveInfinity);
         buckets.CopyTo(PaddedBuckets, 0);
         (LabelNames, _kept) = ApplyDrops(descriptor.LabelNames, registry.Options.DropLabels);
@@ -61,7 +61,7 @@ public sealed class MetricFamily
     /// <summary>Upper bounds of a histogram's finite buckets (increasing), a summary's quantiles; empty for other types.</summary>
     public double[] Buckets { get; }
 
-    /// <summary><see cref="Buckets"/> padded with +Inf to a multiple of four, for the vectorized bucket search.</summary>
+    /// <summary><see cref="Buckets"/> padded with +Inf to a multiple of eight (one 512-bit vector), for the vectorized bucket search.</summary>
     internal double[] PaddedBuckets { get; }
 
     /// <summary>The text the family's sample lines share.</summary>

@@ -315,16 +315,31 @@ public sealed class Series
         double[] bounds = _bounds!;
         int finite = _finite;
         // The index is the number of bounds the value is not within (NaN is within none, so it lands
-        // in +Inf). Bounds come padded with +Inf to whole vectors: four compares at once and a
-        // population count, no data-dependent branch. (Measured on the record path: 22.5 ns against
-        // 22.9 ns for the early-exit scan; a branch-free scalar count was slower, 31 ns.)
+        // in +Inf). Bounds come padded with +Inf to whole vectors of eight: eight (or four) compares
+        // at once and a population count, no data-dependent branch, no range check (the padding
+        // makes every load whole). (Measured on the record path: 22.5 ns against 22.9 ns for the
+        // early-exit scan; a branch-free scalar count was slower, 31 ns.)
+        ref double first = ref MemoryMarshal.GetArrayDataReference(bounds);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var v = Vector512.Create(value);
+            int outside = 0;
+            for (int i = 0; i < bounds.Length; i += Vector512<double>.Count)
+            {
+                Vector512<double> within = Vector512.LessThanOrEqual(v, Vector512.LoadUnsafe(ref first, (nuint)i));
+                outside += Vector512<double>.Count - BitOperations.PopCount(within.ExtractMostSignificantBits());
+            }
+
+            return Math.Min(outside, finite);
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             var v = Vector256.Create(value);
             int outside = 0;
             for (int i = 0; i < bounds.Length; i += Vector256<double>.Count)
             {
-                Vector256<double> within = Vector256.LessThanOrEqual(v, Vector256.Create(bounds.AsSpan(i, Vector256<double>.Count)));
+                Vector256<double> within = Vector256.LessThanOrEqual(v, Vector256.LoadUnsafe(ref first, (nuint)i));
                 outside += Vector256<double>.Count - BitOperations.PopCount(within.ExtractMostSignificantBits());
             }
 

@@ -28,6 +28,41 @@ public sealed class HistogramTests
         Assert.Equal(5, s.Count);
     }
 
+    /// <summary>
+    /// The vectorized search reads bounds eight (or four) at a time from an array padded with +Inf:
+    /// bucket counts around a vector's width, against the first bound not below each value.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(14)]
+    [InlineData(16)]
+    [InlineData(17)]
+    public void EveryBucketCount_CountsEachValueInTheFirstBucketWhoseBoundIsNotBelowIt(int buckets)
+    {
+        double[] bounds = [.. Enumerable.Range(1, buckets).Select(i => i * 0.5)];
+        var registry = new MetricRegistry(new MetricOptions { BucketSets = new Dictionary<string, double[]> { ["b"] = bounds } });
+        Series s = registry.Register(MetricDescriptor.Histogram("b_seconds", "b", "b", "db")).WithLabels("a");
+        List<double> values = [double.NaN, double.NegativeInfinity, double.PositiveInfinity, -1, 0];
+        foreach (double bound in bounds)
+        {
+            values.AddRange([bound, Math.BitDecrement(bound), Math.BitIncrement(bound)]);
+        }
+
+        var expected = new long[buckets + 1];
+        foreach (double value in values)
+        {
+            int index = Array.FindIndex(bounds, b => value <= b);
+            expected[index < 0 ? buckets : index]++;
+            s.Observe(value);
+        }
+
+        Assert.Equal(expected, Enumerable.Range(0, buckets + 1).Select(i => s.BucketCount(i)));
+    }
+
     [Fact]
     public void Exposition_BucketsAreCumulative_IncreasingLe_InfEqualsCount()
     {

@@ -124,9 +124,10 @@ public sealed class SeriesGroupTests
         var (_, counter, histogram, _) = Families();
         var group = new SeriesGroup(["database", "type", "status"], counter, histogram);
         var other = new SeriesGroup(["database", "type", "status"], counter);
-        // 300 tuples (more than the per-thread slots) visited three times in an interleaved order,
-        // each time as other string instances with the same characters, or the very same ones.
-        string[][] same = [.. Enumerable.Range(0, 300).Select(i => new[] { "db" + i, "SELECT", i % 2 == 0 ? "success" : "error" })];
+        // 1,500 tuples (more than the group's 1,024 recent slots, so slots collide) visited three
+        // times in an interleaved order, each time as other string instances with the same
+        // characters, or the very same ones.
+        string[][] same = [.. Enumerable.Range(0, 1500).Select(i => new[] { "db" + i, "SELECT", i % 2 == 0 ? "success" : "error" })];
         for (int round = 0; round < 3; round++)
         {
             for (int k = 0; k < same.Length; k++)
@@ -142,7 +143,39 @@ public sealed class SeriesGroupTests
             }
         }
 
-        Assert.Equal(300, counter.Count);
+        Assert.Equal(1500, counter.Count);
+    }
+
+    [Fact]
+    public void ThreadsSharingTheRecentSlots_EachGetTheirOwnTuplesSeries()
+    {
+        var (_, counter, histogram, _) = Families();
+        var group = new SeriesGroup(["database", "type", "status"], counter, histogram);
+        // The same canonical instances on four threads, 2,000 tuples over 1,024 shared slots: slots
+        // are overwritten by one thread while the others read them.
+        string[][] tuples = [.. Enumerable.Range(0, 2000).Select(i => new[] { "db" + i, "SELECT", "success" })];
+        Series[] counters = [.. tuples.Select(t => counter.WithLabels(t))];
+        Series[] histograms = [.. tuples.Select(t => histogram.WithLabels(t[0], t[1]))];
+        int[] steps = [3, 7, 11, 13]; // each thread its own order through every tuple (coprime with 2,000)
+        int wrong = 0;
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                for (int k = 0; k < tuples.Length; k++)
+                {
+                    int i = k * steps[t] % tuples.Length;
+                    ReadOnlySpan<Series> series = group.WithLabels(tuples[i]);
+                    if (!ReferenceEquals(series[0], counters[i]) || !ReferenceEquals(series[1], histograms[i]))
+                    {
+                        Interlocked.Increment(ref wrong);
+                    }
+                }
+            }
+        });
+
+        Assert.Equal(0, wrong);
+        Assert.Equal(2000, counter.Count);
     }
 
     [Fact]
