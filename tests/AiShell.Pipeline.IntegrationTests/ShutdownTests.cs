@@ -20,6 +20,7 @@ public sealed partial class ShutdownTests
             var events = new Uri(exporter.BaseUrl, "/api/v1/events");
             string body = string.Concat(Enumerable.Repeat("{\"kind\":\"query\",\"database\":\"app1\",\"type\":\"SELECT\",\"duration_seconds\":0.01}\n", 500));
             long accepted = 0;
+            var refused = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
             using var stop = new CancellationTokenSource();
             using var http = new HttpClient();
             Task[] senders = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
@@ -33,6 +34,10 @@ public sealed partial class ShutdownTests
                         {
                             Interlocked.Add(ref accepted, 500);
                         }
+                        else
+                        {
+                            refused.Add(response.StatusCode);
+                        }
                     }
                     catch (HttpRequestException)
                     {
@@ -41,7 +46,16 @@ public sealed partial class ShutdownTests
                 }
             })).ToArray();
 
-            await Task.Delay(1500);
+            // SIGTERM once ingest is well under way: twenty accepted requests, or 30 s at most (a
+            // fixed wait of 1.5 s once saw none accepted on a loaded machine), then a little longer
+            // so requests are in flight when the signal lands.
+            DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Interlocked.Read(ref accepted) < 20 * 500 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(200);
             int exitCode = await exporter.StopAsync(ProcessRunner.SIGTERM);
             await stop.CancelAsync();
             await Task.WhenAll(senders);
@@ -50,7 +64,7 @@ public sealed partial class ShutdownTests
             string line = await exporter.WaitForLineAsync("✓ Folded everything accepted:");
             Match m = Summary().Match(line);
             Assert.True(m.Success, line);
-            Assert.True(accepted > 0);
+            Assert.True(accepted > 0, $"no request was accepted; refused: {string.Join(", ", refused.Distinct())}");
             Assert.Equal(accepted, long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal("0", m.Groups[4].Value);
         }
