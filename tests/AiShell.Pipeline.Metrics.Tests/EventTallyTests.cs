@@ -225,6 +225,81 @@ public sealed class EventTallyTests
     }
 
     [Fact]
+    public void TwoTuplesWhoseFirstSlotIsOne_EachKeepATally()
+    {
+        var f = new Families();
+        string[] databases = [.. Enumerable.Range(0, 300).Select(i => "db" + i.ToString(CultureInfo.InvariantCulture))];
+        Series[][] tuples = [.. databases.Select(d => f.Group.WithLabels(d, "SELECT").ToArray())];
+        // Two tuples whose counters' ordinals agree in the low eight bits: the same first tally slot.
+        int other = Enumerable.Range(1, tuples.Length - 1).First(i => ((tuples[i][0].Ordinal ^ tuples[0][0].Ordinal) & 255) == 0);
+        var builder = new SampleBatchBuilder("t", 2, SampleBatchBuilder.StreamingCapacity, 8, tallyEvents: true);
+        for (int i = 0; i < 10_000; i++)
+        {
+            builder.RecordEvent(tuples[(i & 1) == 0 ? 0 : other], 0.004);
+        }
+
+        List<SampleBatch> batches = builder.Build();
+        Assert.Equal(6, batches.Sum(b => b.Count)); // a count and two buckets each, not ones per event in turns
+        foreach (SampleBatch batch in batches)
+        {
+            batch.Fold();
+            batch.Release();
+        }
+
+        Assert.Equal(5_000, f.Total.WithLabels(databases[0], "SELECT").Value);
+        Assert.Equal(5_000, f.Summary.WithLabels(databases[other], "SELECT").SummaryCount);
+    }
+
+    [Fact]
+    public void TuplesTakingTurnsInTheSlots_AllocateNothingPerEvent()
+    {
+        // 1,000 tuples round robin through 256 slots: nearly every event takes over a tally from
+        // another tuple. Taking over keeps the tally's arrays (a summary's 672 window counts among
+        // them); new ones per turn allocated about 5.7 KiB per event.
+        var f = new Families();
+        var builder = new SampleBatchBuilder("t", 2, SampleBatchBuilder.StreamingCapacity, 8, tallyEvents: true);
+        Series[][] tuples = [.. Enumerable.Range(0, 1000).Select(i => f.Group.WithLabels("db" + i.ToString(CultureInfo.InvariantCulture), "UPDATE").ToArray())];
+        var handedOver = new List<SampleBatch>();
+        void Round()
+        {
+            foreach (Series[] tuple in tuples)
+            {
+                builder.RecordEvent(tuple, 0.004); // one bucket: the summaries' windows grow no more after the first round
+                if (builder.NearlyFull)
+                {
+                    HandOver();
+                }
+            }
+        }
+
+        void HandOver()
+        {
+            builder.BuildInto(handedOver);
+            foreach (SampleBatch batch in handedOver)
+            {
+                batch.Fold();
+                batch.Release();
+            }
+        }
+
+        Round(); // every tally created, every array pooled
+        HandOver();
+        const int Rounds = 20;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 1; round <= Rounds; round++)
+        {
+            Round();
+        }
+
+        HandOver();
+        double perEvent = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / (Rounds * tuples.Length);
+        Assert.True(perEvent < 8, $"{perEvent:F1} bytes allocated per event");
+        Assert.All(tuples, t => Assert.Equal(Rounds + 1, t[0].Value));
+        Assert.All(tuples, t => Assert.Equal(Rounds + 1, t[2].SummaryCount));
+        Assert.All(tuples, t => Assert.Equal(0.004 * (Rounds + 1), t[1].Sum, 1e-12));
+    }
+
+    [Fact]
     public void ADiscardedRun_LosesItsTallies_AndTheNextOneStartsClean()
     {
         var f = new Families();

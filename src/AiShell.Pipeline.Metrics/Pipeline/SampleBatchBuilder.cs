@@ -43,7 +43,8 @@ public sealed class SampleBatchBuilder
     /// <summary>Samples the tallies may hold back before <see cref="NearlyFull"/> turns true (128 KiB of them).</summary>
     public const int MaxTalliedSamples = 4_096;
 
-    private const int TallySlots = 256; // tuples a builder tallies at once; another tuple in a taken slot emits the one there
+    private const int TallySlotBits = 8;
+    private const int TallySlots = 1 << TallySlotBits; // tuples a builder tallies at once (see Place)
 
     /// <param name="initialCapacity">Samples per shard before the first growth.</param>
     /// <param name="headroom">Free samples per shard below which <see cref="NearlyFull"/> turns true:
@@ -115,7 +116,7 @@ public sealed class SampleBatchBuilder
         EventTally? tally = slot;
         if (tally is null || !tally.Holds(members))
         {
-            tally = Claim(ref slot, members);
+            tally = Place(tallies, ref slot, members);
         }
 
         if (!tally.Listed)
@@ -146,8 +147,29 @@ public sealed class SampleBatchBuilder
         }
     }
 
-    /// <summary>The slot's tally for a tuple it does not hold: the one there emits its events first.</summary>
+    /// <summary>
+    /// The tally of a tuple its first slot does not hold: each tuple has a second slot (another mix
+    /// of its ordinal), so two tuples that share one slot each keep a tally instead of taking
+    /// turns (each turn emits the tally it takes over, samples per event as without tallies). A
+    /// new tuple takes whichever of its slots holds no events, else the first.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
+    private EventTally Place(EventTally?[] tallies, ref EventTally? first, ReadOnlySpan<Series> members)
+    {
+        ref EventTally? second = ref tallies[SecondSlot(members[0].Ordinal)];
+        if (second is { } there && there.Holds(members))
+        {
+            return there;
+        }
+
+        bool firstBusy = first is { Events: > 0 };
+        return firstBusy && second is not { Events: > 0 } ? Claim(ref second, members) : Claim(ref first, members);
+    }
+
+    /// <summary>A tuple's second tally slot: its ordinal's Fibonacci hash, unlike the first slot's low bits.</summary>
+    private static int SecondSlot(int ordinal) => (int)(((uint)ordinal * 0x9E3779B1u) >> (32 - TallySlotBits));
+
+    /// <summary>The slot's tally for a tuple it does not hold: the one there emits its events first.</summary>
     private EventTally Claim(ref EventTally? slot, ReadOnlySpan<Series> members)
     {
         EventTally tally = slot ??= new EventTally();
