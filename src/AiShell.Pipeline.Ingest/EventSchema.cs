@@ -24,6 +24,7 @@ public sealed class EventSchema
     private readonly MetricFamily _connectionsActive, _poolSize, _connectionWait, _connectionErrors;
     private readonly MetricFamily _requests, _requestDuration, _requestSize, _activeUsers, _featureUsage;
     private readonly SeriesGroup _queryGroup; // counter, histogram and summary: one lookup per query event
+    private readonly SeriesGroup _slowGroup, _errorGroup; // one counter each, tallied like the query group's
     private readonly Dictionary<string, (CustomEventMetric Spec, MetricFamily Family)> _custom = new(StringComparer.Ordinal);
     private readonly double[] _thresholds;
     private readonly string[] _thresholdLabels;
@@ -47,6 +48,8 @@ public sealed class EventSchema
         {
             OnResolve = values => querySources.MarkEventFed(values[0]), // a database is event-fed from its first query event on
         };
+        _slowGroup = new SeriesGroup(["database", "threshold"], _slowQueries);
+        _errorGroup = new SeriesGroup(["database", "type", "error"], _queryErrors);
         _connectionsActive = registry.Register(MetricCatalog.ConnectionsActive);
         _poolSize = registry.Register(MetricCatalog.ConnectionsPoolSize);
         _connectionWait = registry.Register(MetricCatalog.ConnectionWaitSeconds);
@@ -280,17 +283,24 @@ public sealed class EventSchema
             query[1].SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));
         }
 
+        // Slow and failed queries count through groups too, tallied like the query itself: their
+        // label values are the parsers' pooled instances and the thresholds' own strings, so the
+        // lookup is the recent-tuple check (a family's lookup hashed them per event), and a storm
+        // of failures adds a sample per tuple and hand-over instead of one per event.
         for (int i = 0; i < _thresholds.Length; i++)
         {
             if (e.Duration > _thresholds[i])
             {
-                batch.Increment(_slowQueries.WithLabels(e.Database!, _thresholdLabels[i]), 1);
+                Unsafe.Add(ref values, 1) = _thresholdLabels[i];
+                batch.RecordEvent(_slowGroup.WithLabels(MemoryMarshal.CreateReadOnlySpan(ref values, 2)), 0);
             }
         }
 
         if (e.Status != "success")
         {
-            batch.Increment(_queryErrors.WithLabels(e.Database!, e.Type!, e.Error!), 1);
+            Unsafe.Add(ref values, 1) = e.Type!;
+            Unsafe.Add(ref values, 2) = e.Error!;
+            batch.RecordEvent(_errorGroup.WithLabels(MemoryMarshal.CreateReadOnlySpan(ref values, QueryLabels.Length)), 0);
         }
     }
 

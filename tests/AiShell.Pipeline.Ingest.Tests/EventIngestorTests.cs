@@ -36,6 +36,61 @@ public sealed class EventIngestorTests
     }
 
     [Fact]
+    public void SlowAndErrorCounts_AreTheSame_TalliedOrOneSampleEach()
+    {
+        // Requests of 64 events or more are tallied, smaller ones append a sample per count: the
+        // same 2,000 events either way, over three databases, both types and three error classes.
+        string[] errors = ["40001", "40P01", "57014"];
+        List<IngestEvent> Events(IngestHarness h)
+        {
+            var events = new List<IngestEvent>();
+            for (int i = 0; i < 2000; i++)
+            {
+                bool failed = i % 7 == 0;
+                IngestEvent e = IngestEvent.Query("db" + (i % 3), i % 2 == 0 ? "SELECT" : "UPDATE", failed ? "error" : "success", 0.0011 * (i % 1500), failed ? errors[i / 7 % 3] : null);
+                Assert.Null(h.Schema.Validate(ref e));
+                events.Add(e);
+            }
+
+            return events;
+        }
+
+        var tallied = new IngestHarness();
+        Assert.True(tallied.Ingestor.TryIngest(Events(tallied), IngestSources.Http));
+        tallied.Drain();
+        var each = new IngestHarness();
+        foreach (IngestEvent[] request in Events(each).Chunk(50))
+        {
+            Assert.True(each.Ingestor.TryIngest(request, IngestSources.Http));
+        }
+
+        each.Drain();
+        double slow = 0, failures = 0;
+        for (int db = 0; db < 3; db++)
+        {
+            string database = "db" + db;
+            foreach (string threshold in new[] { "0.5", "1" })
+            {
+                Assert.Equal(each.Value("slow_query_total", database, threshold), tallied.Value("slow_query_total", database, threshold));
+                slow += tallied.Value("slow_query_total", database, threshold);
+            }
+
+            foreach (string type in new[] { "SELECT", "UPDATE" })
+            {
+                foreach (string error in errors)
+                {
+                    double count = tallied.Value("query_errors_total", database, type, error);
+                    Assert.Equal(each.Value("query_errors_total", database, type, error), count);
+                    failures += double.IsNaN(count) ? 0 : count;
+                }
+            }
+        }
+
+        Assert.Equal(2000 / 7 + 1, failures); // i % 7 == 0 for i below 2,000
+        Assert.True(slow > 1000, $"{slow} slow counts"); // durations up to 1.65 s past both thresholds
+    }
+
+    [Fact]
     public void SlowQueries_CountPerThreshold()
     {
         var h = new IngestHarness();
@@ -56,12 +111,13 @@ public sealed class EventIngestorTests
     [Fact]
     public void WhenThePipelineIsFull_TheWholeBatchIsRefused_NothingCounted_AndARetryCountsItOnce()
     {
-        // What one such request holds in flight (its tallied samples, +499 slow, +100 errors), from a
-        // pipeline with room to spare; the budget then fits two requests and half a third.
+        // What one such request holds in flight (its tallied samples: the query counts, buckets,
+        // slow and error counts per tuple), from a pipeline with room to spare; the budget then
+        // fits two requests and half a third.
         var probe = new IngestHarness();
         Assert.True(probe.Ingestor.TryIngest(Queries(probe, 1000), IngestSources.Http));
         long perRequest = probe.Channels.Pending;
-        Assert.InRange(perRequest, 600, 3599); // fewer than three per event plus the slow and error counts: tallied
+        Assert.InRange(perRequest, 1, 999); // tallied: fewer samples than events (one sample per count would be 3,599)
 
         var h = new IngestHarness(maxPending: (2 * perRequest) + (perRequest / 2));
         List<IngestEvent> first = Queries(h, 1000);

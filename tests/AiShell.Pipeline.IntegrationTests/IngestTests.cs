@@ -78,37 +78,40 @@ public sealed class IngestTests
     public async Task Http_UnderForcedOverload_Answers429_AndAcceptedEqualsCounted()
     {
         // A budget smaller than one request: a batch is admitted only into an empty pipeline, so
-        // concurrent senders must be refused while another batch is still being folded. Failed
-        // queries: each adds an error count of its own (a tuple's events are tallied into a few
-        // samples), so a request is 2,000 samples and more.
+        // concurrent senders must be refused while another batch is still being folded. Query
+        // events are tallied into a few samples per tuple, so each request also carries 1,500
+        // feature events, a sample each: 1,500 samples and more per request.
         await using ExporterProcess exporter = await ExporterProcess.StartAsync(
             "prometheus:\n  collect_interval: 5\n  ingest:\n    max_pending_samples: 1000\n");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 });
         var events = new Uri(exporter.BaseUrl, "/api/v1/events");
-        string body = string.Concat(Enumerable.Repeat("{\"kind\":\"query\",\"database\":\"load\",\"type\":\"SELECT\",\"status\":\"error\",\"error\":\"40001\",\"duration_seconds\":0.7}\n", 2000));
-        long accepted = 0, refused = 0;
+        const int Queries = 500, Features = 1500;
+        string body = string.Concat(Enumerable.Repeat("{\"kind\":\"query\",\"database\":\"load\",\"type\":\"SELECT\",\"status\":\"error\",\"error\":\"40001\",\"duration_seconds\":0.7}\n", Queries))
+            + string.Concat(Enumerable.Repeat("{\"kind\":\"feature\",\"feature\":\"nl2sql\"}\n", Features));
+        long accepted = 0, refused = 0; // requests
         await Parallel.ForEachAsync(Enumerable.Range(0, 240), new ParallelOptions { MaxDegreeOfParallelism = 24 }, async (_, ct) =>
         {
             HttpResponseMessage response = await http.PostAsync(events, Ndjson(body), ct);
             if (response.StatusCode == HttpStatusCode.Accepted)
             {
-                Interlocked.Add(ref accepted, 2000);
+                Interlocked.Increment(ref accepted);
             }
             else
             {
                 Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
                 Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
-                Interlocked.Add(ref refused, 2000);
+                Interlocked.Increment(ref refused);
             }
         });
 
         string text = await MetricsAsync(exporter, http);
         Assert.True(refused > 0, "no request was refused: the overload was not forced");
         Assert.True(accepted > 0);
-        Assert.Equal(accepted, Exposition.Value(text, "aishell_query_total{database=\"load\",type=\"SELECT\",status=\"error\"}"));
-        Assert.Equal(accepted, Exposition.Value(text, "aishell_query_errors_total{database=\"load\",type=\"SELECT\",error=\"40001\"}"));
-        Assert.Equal(accepted, Exposition.Value(text, "aishell_query_duration_seconds_count{database=\"load\",type=\"SELECT\"}"));
-        Assert.Equal(refused, Exposition.Value(text, "aishell_pipeline_events_dropped_total{source=\"http\"}"));
+        Assert.Equal(accepted * Queries, Exposition.Value(text, "aishell_query_total{database=\"load\",type=\"SELECT\",status=\"error\"}"));
+        Assert.Equal(accepted * Queries, Exposition.Value(text, "aishell_query_errors_total{database=\"load\",type=\"SELECT\",error=\"40001\"}"));
+        Assert.Equal(accepted * Queries, Exposition.Value(text, "aishell_query_duration_seconds_count{database=\"load\",type=\"SELECT\"}"));
+        Assert.Equal(accepted * Features, Exposition.Value(text, "aishell_feature_usage_total{feature=\"nl2sql\"}"));
+        Assert.Equal(refused * (Queries + Features), Exposition.Value(text, "aishell_pipeline_events_dropped_total{source=\"http\"}"));
     }
 
     [Fact]
