@@ -183,11 +183,11 @@ public sealed class EventTallyTests
     [Fact]
     public void TuplesSharingATallySlot_AreEachCounted_AndAShardsArraysStayOneSize()
     {
-        // 1,000 tuples: more than the builder's slots, so tuples keep taking each other's slot and the
+        // Three times the builder's slots in tuples, so tuples keep taking each other's slot and the
         // one there emits its events early; the emitted samples fill several arrays per shard.
         var f = new Families();
         var builder = new SampleBatchBuilder("t", 2, SampleBatchBuilder.StreamingCapacity, 8, tallyEvents: true);
-        string[] databases = [.. Enumerable.Range(0, 1000).Select(i => "db" + i.ToString(CultureInfo.InvariantCulture))];
+        string[] databases = [.. Enumerable.Range(0, 3 * SampleBatchBuilder.TallySlots).Select(i => "db" + i.ToString(CultureInfo.InvariantCulture))];
         for (int round = 0; round < 3; round++)
         {
             foreach (string database in databases)
@@ -228,10 +228,10 @@ public sealed class EventTallyTests
     public void TwoTuplesWhoseFirstSlotIsOne_EachKeepATally()
     {
         var f = new Families();
-        string[] databases = [.. Enumerable.Range(0, 300).Select(i => "db" + i.ToString(CultureInfo.InvariantCulture))];
+        string[] databases = [.. Enumerable.Range(0, SampleBatchBuilder.TallySlots + 100).Select(i => "db" + i.ToString(CultureInfo.InvariantCulture))];
         Series[][] tuples = [.. databases.Select(d => f.Group.WithLabels(d, "SELECT").ToArray())];
-        // Two tuples whose counters' ordinals agree in the low eight bits: the same first tally slot.
-        int other = Enumerable.Range(1, tuples.Length - 1).First(i => ((tuples[i][0].Ordinal ^ tuples[0][0].Ordinal) & 255) == 0);
+        // Two tuples whose counters' ordinals agree in the slot bits: the same first tally slot.
+        int other = Enumerable.Range(1, tuples.Length - 1).First(i => ((tuples[i][0].Ordinal ^ tuples[0][0].Ordinal) & (SampleBatchBuilder.TallySlots - 1)) == 0);
         var builder = new SampleBatchBuilder("t", 2, SampleBatchBuilder.StreamingCapacity, 8, tallyEvents: true);
         for (int i = 0; i < 10_000; i++)
         {
@@ -253,12 +253,12 @@ public sealed class EventTallyTests
     [Fact]
     public void TuplesTakingTurnsInTheSlots_AllocateNothingPerEvent()
     {
-        // 1,000 tuples round robin through 256 slots: nearly every event takes over a tally from
-        // another tuple. Taking over keeps the tally's arrays (a summary's 672 window counts among
-        // them); new ones per turn allocated about 5.7 KiB per event.
+        // Three times the builder's slots in tuples, round robin: nearly every event takes over a
+        // tally from another tuple. Taking over keeps the tally's arrays; new ones per turn (with
+        // a summary's 672 window counts) allocated about 5.7 KiB per event.
         var f = new Families();
         var builder = new SampleBatchBuilder("t", 2, SampleBatchBuilder.StreamingCapacity, 8, tallyEvents: true);
-        Series[][] tuples = [.. Enumerable.Range(0, 1000).Select(i => f.Group.WithLabels("db" + i.ToString(CultureInfo.InvariantCulture), "UPDATE").ToArray())];
+        Series[][] tuples = [.. Enumerable.Range(0, 3 * SampleBatchBuilder.TallySlots).Select(i => f.Group.WithLabels("db" + i.ToString(CultureInfo.InvariantCulture), "UPDATE").ToArray())];
         var handedOver = new List<SampleBatch>();
         void Round()
         {

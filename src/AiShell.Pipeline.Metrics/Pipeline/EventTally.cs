@@ -153,11 +153,21 @@ internal sealed class EventTally
         _sum = 0;
     }
 
-    /// <summary>A histogram's or summary's counts per bucket, and the range of buckets in use.</summary>
+    /// <summary>
+    /// A histogram's or summary's counts per bucket, and the range of buckets in use. A histogram's
+    /// counts cover all its buckets; a summary's, the octaves of its window buckets it has seen
+    /// (16 buckets each, grown as values arrive), as its window's own counts do: all 672 made a
+    /// tally 5 KiB, which limited how many tuples a builder could afford to tally at once.
+    /// </summary>
     private sealed class Observed(Series series)
     {
+        private const int Octave = 16; // window buckets per power of two
+        private const int Whole = 64; // bucket counts up to this are allocated at once
+
         public Series Series = series; // another of the family's series when the tally changes tuples
-        private readonly long[] _counts = new long[series.TallyBuckets];
+        private readonly int _buckets = series.TallyBuckets;
+        private long[] _counts = [];
+        private int _first; // the bucket _counts[0] counts
         private int _low = int.MaxValue;
         private int _high = -1;
 
@@ -165,7 +175,15 @@ internal sealed class EventTally
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Count(int bucket)
         {
-            ref long count = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), bucket); // TallyBucket stays below TallyBuckets
+            long[] counts = _counts;
+            int at = bucket - _first;
+            if ((uint)at >= (uint)counts.Length)
+            {
+                counts = Grow(bucket);
+                at = bucket - _first;
+            }
+
+            ref long count = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(counts), at); // within the counts: grown to cover it
             if (count++ != 0)
             {
                 return 0;
@@ -176,17 +194,46 @@ internal sealed class EventTally
             return 1;
         }
 
+        /// <summary>Counts covering what they did and <paramref name="bucket"/>'s octave (every bucket, for a short list).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private long[] Grow(int bucket)
+        {
+            int low = 0, high = _buckets;
+            if (_buckets > Whole)
+            {
+                low = bucket / Octave * Octave;
+                high = Math.Min(low + Octave, _buckets);
+            }
+
+            long[] old = _counts;
+            if (old.Length > 0)
+            {
+                low = Math.Min(low, _first);
+                high = Math.Max(high, _first + old.Length);
+            }
+
+            var grown = new long[high - low];
+            if (old.Length > 0)
+            {
+                old.CopyTo(grown, _first - low);
+            }
+
+            _counts = grown;
+            _first = low;
+            return grown;
+        }
+
         /// <summary>One sample per non-empty bucket; the sum rides on the first.</summary>
         public void Emit(SampleBatchBuilder builder, double sum)
         {
             long[] counts = _counts;
             for (int bucket = _low; bucket <= _high; bucket++)
             {
-                long count = counts[bucket];
+                ref long count = ref counts[bucket - _first];
                 if (count != 0)
                 {
                     builder.Emit(Series, sum, count, SampleOp.ObserveBucket, bucket);
-                    counts[bucket] = 0;
+                    count = 0;
                     sum = 0;
                 }
             }

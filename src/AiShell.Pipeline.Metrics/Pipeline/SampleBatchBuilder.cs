@@ -43,8 +43,8 @@ public sealed class SampleBatchBuilder
     /// <summary>Samples the tallies may hold back before <see cref="NearlyFull"/> turns true (128 KiB of them).</summary>
     public const int MaxTalliedSamples = 4_096;
 
-    private const int TallySlotBits = 8;
-    private const int TallySlots = 1 << TallySlotBits; // tuples a builder tallies at once (see Place)
+    internal const int TallySlotBits = 10;
+    internal const int TallySlots = 1 << TallySlotBits; // tuples a builder tallies at once (see Place)
 
     /// <param name="initialCapacity">Samples per shard before the first growth.</param>
     /// <param name="headroom">Free samples per shard below which <see cref="NearlyFull"/> turns true:
