@@ -33,40 +33,45 @@ internal sealed class EventTally
 
     /// <summary>
     /// Takes over the tally for another tuple; only when it holds no events. A tuple of the same
-    /// families (every tuple of one group) keeps the arrays: tuples that share a slot take turns
-    /// in it, and new arrays per turn (a summary's window counts alone are 5 KiB) made such a
-    /// producer allocate kilobytes per event.
+    /// families (every tuple of one group) keeps the arrays and the bucket counts: tuples that
+    /// share a slot take turns in it, and new ones per turn made such a producer allocate
+    /// kilobytes per event.
     /// </summary>
     public void Reset(ReadOnlySpan<Series> members)
     {
-        if (SameFamilies(members))
+        if (!SameFamilies(members))
         {
-            int counter = 0, observed = 0;
-            for (int i = 0; i < members.Length; i++)
+            int counters = 0;
+            foreach (Series series in members)
             {
-                Series series = members[i];
-                _members[i] = series;
-                if (series.Family.Type == MetricType.Counter)
-                {
-                    _counters[counter++] = series;
-                }
-                else
-                {
-                    _observed[observed++].Series = series;
-                }
+                CheckMember(series);
+                counters += series.Family.Type == MetricType.Counter ? 1 : 0;
             }
 
-            return;
+            _members = new Series[members.Length];
+            _counters = new Series[counters];
+            _observed = new Observed[members.Length - counters];
         }
 
-        foreach (Series series in members)
+        int counter = 0, observed = 0;
+        for (int i = 0; i < members.Length; i++)
         {
-            CheckMember(series);
+            Series series = members[i];
+            _members[i] = series;
+            if (series.Family.Type == MetricType.Counter)
+            {
+                _counters[counter++] = series;
+            }
+            else if (_observed[observed] is { } kept)
+            {
+                kept.Series = series;
+                observed++;
+            }
+            else
+            {
+                _observed[observed++] = new Observed(series);
+            }
         }
-
-        _members = members.ToArray();
-        _counters = [.. _members.Where(static s => s.Family.Type == MetricType.Counter)];
-        _observed = [.. _members.Where(static s => s.Family.Type != MetricType.Counter).Select(static s => new Observed(s))];
     }
 
     /// <summary>Whether <paramref name="members"/> are series of this tally's families, in its order (so of the same types and buckets).</summary>
