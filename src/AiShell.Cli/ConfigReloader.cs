@@ -5,7 +5,12 @@ using AiShell.Pipeline.Server.Discovery;
 namespace AiShell.Cli;
 
 /// <summary>
-/// Re-reads the config on SIGHUP and when the file changes (checked every 2 s). An invalid new file
+/// Re-reads the config on SIGHUP and when the file changes. A changed file is read only once its
+/// size and modification time have held still for <see cref="Settle"/>, so a file written in pieces
+/// is not read half-way; an empty file or an empty <c>prometheus:</c> section is refused as
+/// incomplete. A file change alone never weakens <c>prometheus.web</c> (access control or TLS
+/// removed, <c>/healthz</c> opened): such a reload is held, logged as a warning naming what it would
+/// weaken, and counted as failed until SIGHUP or a restart applies it. An invalid new file
 /// is reported (log line, <c>aishell_config_last_reload_successful 0</c>, a failure in
 /// <c>aishell_config_reloads_total</c>) and the running config stays. A valid one is applied where
 /// that is safe while serving: access control (users, tokens), discovery peers, and the databases
@@ -22,7 +27,16 @@ internal sealed class ConfigReloader : IDisposable
     private readonly Timer _poll;
     private readonly Series _success, _failure, _lastOk;
     private ExporterConfig _running;
-    private DateTime _stamp;
+    private FileStamp _read;   // the file as last read
+    private FileStamp _seen;   // the file as last polled
+    private long _seenSince;   // since when (Environment.TickCount64) the file looked like _seen
+
+    /// <summary>How long a changed file must stay unchanged before it is read.</summary>
+    internal static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(250);
+
+    private readonly record struct FileStamp(long Length, DateTime Modified);
 
     /// <param name="overrides">The command line's --port/--host/--path, applied to every reloaded config too.</param>
     public ConfigReloader(string? cliPath, ExporterConfig running, ExporterRuntime runtime, Action<ExporterConfig> overrides)
@@ -38,15 +52,48 @@ internal sealed class ConfigReloader : IDisposable
         _failure.AddAtomic(0);
         _lastOk = runtime.Registry.Register(MetricCatalog.ConfigLastReloadSuccessful).WithLabels();
         _lastOk.Set(1);
-        _stamp = Stamp();
-        _poll = new Timer(_ => { if (Stamp() != _stamp) { Reload("the file changed"); } }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+        _read = _seen = Stamp();
+        _poll = new Timer(_ => Poll(), null, PollEvery, PollEvery);
     }
 
-    public void Reload(string why)
+    /// <summary>Reloads after a change once the file has settled; skipped while a reload runs.</summary>
+    private void Poll()
+    {
+        if (!_gate.TryEnter())
+        {
+            return;
+        }
+
+        bool settled;
+        try
+        {
+            FileStamp now = Stamp();
+            long tick = Environment.TickCount64;
+            if (now != _seen)
+            {
+                _seen = now;
+                _seenSince = tick;
+            }
+
+            settled = now != _read && tick - _seenSince >= (long)Settle.TotalMilliseconds;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+
+        if (settled)
+        {
+            Reload("the file changed", fromSignal: false);
+        }
+    }
+
+    /// <param name="fromSignal">SIGHUP: the operator asked, so a weakening of prometheus.web is applied (with a warning).</param>
+    public void Reload(string why, bool fromSignal)
     {
         lock (_gate)
         {
-            _stamp = Stamp();
+            _read = Stamp();
             ExporterConfig next;
             try
             {
@@ -55,10 +102,21 @@ internal sealed class ConfigReloader : IDisposable
             }
             catch (ConfigException ex)
             {
-                _failure.AddAtomic(1);
-                _lastOk.Set(0);
-                ExporterRuntime.Log($"config reload ({why}) failed, keeping the running config: {ex.Message}");
+                Fail($"config reload ({why}) failed, keeping the running config: {ex.Message}");
                 return;
+            }
+
+            List<string> weakened = _running.Web.WeakenedBy(next.Web);
+            if (weakened.Count > 0)
+            {
+                if (!fromSignal)
+                {
+                    Fail($"warning: config reload ({why}) held, keeping the running config: it weakens prometheus.web: " +
+                        $"{string.Join("; ", weakened)}. A file change alone never weakens access; send SIGHUP or restart to apply it");
+                    return;
+                }
+
+                ExporterRuntime.Log($"warning: config reload ({why}) weakens prometheus.web: {string.Join("; ", weakened)}");
             }
 
             _runtime.Server.Access = ExporterRuntime.AccessFor(next);
@@ -79,10 +137,8 @@ internal sealed class ConfigReloader : IDisposable
             {
                 // A new entry that cannot be used (an unreadable password file, say): what could be
                 // applied is, the entry is reported, and the next reload tries again.
-                _failure.AddAtomic(1);
-                _lastOk.Set(0);
                 _running = next;
-                ExporterRuntime.Log($"config reload ({why}): databases not fully applied: {ex.Message}");
+                Fail($"config reload ({why}): databases not fully applied: {ex.Message}");
                 return;
             }
 
@@ -92,6 +148,13 @@ internal sealed class ConfigReloader : IDisposable
             ExporterRuntime.Log($"config reloaded ({why}): access control, discovery peers{databases} applied" +
                 (restart.Count == 0 ? "" : $"; after a restart: {string.Join(", ", restart)}"));
         }
+    }
+
+    private void Fail(string message)
+    {
+        _failure.AddAtomic(1);
+        _lastOk.Set(0);
+        ExporterRuntime.Log(message);
     }
 
     /// <summary>Settings read only at start: listener, series shape, host collector, ingest.</summary>
@@ -116,16 +179,18 @@ internal sealed class ConfigReloader : IDisposable
             Check(key.Path, key.Show(a), key.Show(b));
         }
 
+        Check("prometheus.web.tls_server_config", $"{a.Web.TlsCertFile}|{a.Web.TlsKeyFile}", $"{b.Web.TlsCertFile}|{b.Web.TlsKeyFile}");
         Check("prometheus.labels", string.Join(",", a.ConstantLabels), string.Join(",", b.ConstantLabels));
         Check("prometheus.buckets", string.Join(";", a.Buckets.Select(kv => kv.Key + "=" + string.Join(",", kv.Value))),
             string.Join(";", b.Buckets.Select(kv => kv.Key + "=" + string.Join(",", kv.Value))));
         return changed; // prometheus.databases: applied live (ApplyDatabasesAsync), labels excepted
     }
 
-    private DateTime Stamp()
+    private FileStamp Stamp()
     {
         (string path, _) = ConfigLoader.Resolve(_cliPath);
-        return File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+        var file = new FileInfo(path);
+        return file.Exists ? new FileStamp(file.Length, file.LastWriteTimeUtc) : new FileStamp(-1, DateTime.MinValue);
     }
 
     public void Dispose() => _poll.Dispose();

@@ -96,7 +96,7 @@ internal static class PrometheusStartCommand
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
                 context.Cancel = true; // SIGHUP reloads; it does not end the process
-                ThreadPool.QueueUserWorkItem(_ => reloader.Reload("SIGHUP"));
+                ThreadPool.QueueUserWorkItem(_ => reloader.Reload("SIGHUP", fromSignal: true));
             });
 
             try

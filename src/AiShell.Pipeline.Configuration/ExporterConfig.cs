@@ -140,4 +140,29 @@ public sealed class WebConfig
     public bool ProtectHealth { get; set; }
 
     public bool RequiresAuth => BasicAuthUsers.Count > 0 || BearerTokens.Count > 0 || BearerTokenFile is not null;
+
+    /// <summary>
+    /// What <paramref name="next"/> weakens compared with this: access control gone, <c>/healthz</c>
+    /// opened, TLS gone. Fewer users or tokens only tighten; added ones are a routine rotation.
+    /// </summary>
+    public List<string> WeakenedBy(WebConfig next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var weakened = new List<string>();
+        if (RequiresAuth && !next.RequiresAuth)
+        {
+            weakened.Add("access control removed (no basic_auth_users, bearer_tokens or bearer_token_file left)");
+        }
+        else if (RequiresAuth && ProtectHealth && !next.ProtectHealth)
+        {
+            weakened.Add("protect_health turned off (/healthz without credentials)");
+        }
+
+        if (TlsCertFile is not null && next.TlsCertFile is null)
+        {
+            weakened.Add("tls_server_config removed (plain HTTP)");
+        }
+
+        return weakened;
+    }
 }

@@ -161,6 +161,64 @@ public sealed class ConfigLoaderTests
         Assert.Contains("not found", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("", ": the file is empty")]
+    [InlineData("   \n# nothing but a comment\n", ": the file is empty")]
+    [InlineData("prometheus:\n", ":1: prometheus: the section is empty")]
+    [InlineData("prometheus: {}\n", ":1: prometheus: the section is empty")]
+    [InlineData("integrations:\n  prometheus:\n", ":1: prometheus: the section is empty")]
+    public void Load_AnEmptyOrBareFile_IsRefused_NotRunOnTheDefaults(string yaml, string message)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"aishell-empty-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, yaml);
+        try
+        {
+            var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(file));
+            Assert.Contains(file + message, ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Load_AFileWithOneSetting_IsComplete()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"aishell-one-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "prometheus:\n  port: 9101\n");
+        try
+        {
+            Assert.Equal(9101, ConfigLoader.Load(file).Port);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static WebConfig Web(string yaml) => ConfigLoader.Parse("prometheus:\n  port: 9090\n" + yaml, "f").Web;
+
+    private const string Protected = "  web:\n    bearer_tokens: ['0123456789abcdef0123']\n    protect_health: true\n";
+
+    [Fact]
+    public void WeakenedBy_NamesRemovedAccessControl_OpenedHealth_AndRemovedTls()
+    {
+        Assert.Equal(["access control removed (no basic_auth_users, bearer_tokens or bearer_token_file left)"], Web(Protected).WeakenedBy(Web("")));
+        Assert.Equal(["protect_health turned off (/healthz without credentials)"],
+            Web(Protected).WeakenedBy(Web("  web:\n    bearer_tokens: ['0123456789abcdef0123']\n")));
+        Assert.Equal(["tls_server_config removed (plain HTTP)"],
+            Web("  web:\n    tls_server_config: {cert_file: c.pem, key_file: k.pem}\n").WeakenedBy(Web("")));
+    }
+
+    [Fact]
+    public void WeakenedBy_IsEmpty_ForTighteningAndRotation()
+    {
+        Assert.Empty(Web("").WeakenedBy(Web(Protected)));
+        Assert.Empty(Web(Protected).WeakenedBy(Web("  web:\n    bearer_tokens: ['fedcba98765432100000']\n    protect_health: true\n")));
+        Assert.Empty(Web(Protected).WeakenedBy(Web(Protected)));
+    }
+
     [Fact]
     public void ToMetricOptions_CarriesPrefixLabelsAndBuckets()
     {

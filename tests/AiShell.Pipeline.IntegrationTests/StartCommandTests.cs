@@ -53,6 +53,23 @@ public sealed class StartCommandTests
         Assert.Contains("prometheus.yaml:2: prometheus.port: 70000 is out of range 1-65535", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("", "the file is empty")]
+    [InlineData("# only a comment\n", "the file is empty")]
+    [InlineData("prometheus:\n", "prometheus: the section is empty")]
+    [InlineData("prometheus: {}\n", "prometheus: the section is empty")]
+    public async Task Start_WithAnEmptyOrIncompleteFile_ExitsTwo_InsteadOfRunningOnTheDefaults(string yaml, string reason)
+    {
+        using var home = new TempHome();
+        string file = Path.Combine(home.Path, "half-written.yaml");
+        await File.WriteAllTextAsync(file, yaml);
+        RunResult result = await home.RunAsync("prometheus", "start", "--config", file, "--port", "0");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(reason, result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("half-written.yaml", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Metrics endpoint", result.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_WithBadConfig_ExitsTwo_NamingFileLineKeyAndReason()
     {
