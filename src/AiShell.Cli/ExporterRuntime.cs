@@ -55,7 +55,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
     public static Pipeline.Server.Security.AccessControl? AccessFor(ExporterConfig config) =>
         config.Web.RequiresAuth
-            ? new Pipeline.Server.Security.AccessControl(config.Web.BasicAuthUsers, config.Web.BearerTokens, config.Web.BearerTokenFile, config.Web.ProtectHealth)
+            ? new Pipeline.Server.Security.AccessControl(config.Web.BasicAuthUsers, config.Web.BearerTokens, config.Web.BearerTokenFile, config.Web.ProtectHealth, Log)
             : null;
 
     private static Pipeline.Server.Security.TlsCertificates? LoadTls(ExporterConfig config)

@@ -128,7 +128,7 @@ public sealed class ExporterServer : IAsyncDisposable
         long started = Stopwatch.GetTimestamp();
         string path = context.Request.Path.Value ?? "/";
         string endpoint;
-        if (Access is { } access && (path != HealthPath || access.ProtectHealth) && !access.IsAllowed(context.Request))
+        if (Access is { } access && (path != HealthPath || access.ProtectHealth) && !await access.IsAllowedAsync(context.Request))
         {
             endpoint = path == _options.MetricsPath || path is HealthPath or ReadyPath or StatusPath or EventsPath or TargetsPath ? path : "other";
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"aishell\", Bearer";
