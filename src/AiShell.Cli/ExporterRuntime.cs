@@ -75,6 +75,48 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// prometheus.max_connections, lowered to the open-file limit less 256 when that is smaller: the
+    /// process keeps files for PostgreSQL connections, /proc reads and the UDP socket however many
+    /// clients connect (20,500 idle connections against a 20,000 limit stopped every endpoint and
+    /// the host collector).
+    /// </summary>
+    private static int ConnectionCap(int configured)
+    {
+        const int Reserve = 256;
+        long limit = OpenFileLimit();
+        if (limit <= 0 || configured <= limit - Reserve)
+        {
+            return configured;
+        }
+
+        int cap = (int)Math.Max(16, limit - Reserve);
+        Log($"prometheus.max_connections {configured} lowered to {cap}: the open-file limit is {limit} (ulimit -n)");
+        return cap;
+    }
+
+    /// <summary>The soft RLIMIT_NOFILE from /proc/self/limits ("Max open files  20000  20000  files"); 0 when unknown.</summary>
+    private static long OpenFileLimit()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    string[] fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return fields.Length > 0 && long.TryParse(fields[0], out long soft) ? soft : 0;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // not Linux, or /proc hidden: no limit known, the configured cap stands
+        }
+
+        return 0;
+    }
+
     /// <summary>Custom metrics fed by events: the declared ones without a SQL query.</summary>
     private static List<CustomEventMetric> CustomEventMetrics(ExporterConfig config) =>
         !config.MetricsCustom ? []
@@ -138,8 +180,15 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         {
             if (config.IngestUdpPort > 0)
             {
-                udp = new UdpIngestListener(events, ExporterServer.BindAddress(config.Host), config.IngestUdpPort, config.Prefix);
+                udp = new UdpIngestListener(events, ExporterServer.BindAddress(config.Host), config.IngestUdpPort, config.Prefix, registry,
+                    config.IngestUdpReceiveBufferBytes, config.IngestUdpAllow, Log);
                 udp.Start();
+                if (config.Web.RequiresAuth && config.IngestUdpAllow.Count == 0)
+                {
+                    Log("warning: prometheus.web requires credentials, but DogStatsD on UDP port " +
+                        $"{config.IngestUdpPort} takes events from any sender (UDP carries no credentials); " +
+                        "limit it with prometheus.ingest.udp_allow");
+                }
             }
 
             server = ExporterServer.Create(registry, pipeline.Status, new ServerOptions
@@ -150,6 +199,8 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Version = BuildInfo.Version,
                 Events = config.IngestHttp ? events : null,
                 MaxEventBodyBytes = config.IngestMaxBodyBytes,
+                MaxInflightBytes = config.IngestMaxInflightBytes,
+                MaxConnections = ConnectionCap(config.MaxConnections),
                 Access = AccessFor(config),
                 Tls = LoadTls(config),
             });
@@ -186,6 +237,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         var collectors = new List<PostgresCollector>();
         foreach (PostgresTargetOptions target in await PostgresTargets.ResolveAsync(config, [entry], Log, cancellationToken))
         {
+            querySources.SetMode(target.Name, entry.QuerySource);
             collectors.Add(new PostgresCollector(target, querySources, Log));
         }
 

@@ -44,8 +44,20 @@ public static class ConfigKeys
             Bool((c, v) => c.IngestHttp = v), c => Lower(c.IngestHttp)),
         new("prometheus.ingest.udp_port", ConfigValueKind.Integer, "DogStatsD UDP port on prometheus.host (0 = off). Default 0.",
             Int(0, 65535, (c, v) => c.IngestUdpPort = v), c => c.IngestUdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.ingest.udp_allow", ConfigValueKind.NameList,
+            "Networks (CIDR, e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128) whose DogStatsD datagrams are taken; others are dropped and counted. Empty: every sender.",
+            ApplyUdpAllow, c => "[" + string.Join(", ", c.IngestUdpAllow) + "]"),
+        new("prometheus.ingest.udp_receive_buffer_bytes", ConfigValueKind.Integer,
+            "Kernel receive buffer of the DogStatsD socket; a burst larger than it is dropped by the kernel (counted). Linux caps it at net.core.rmem_max (65536-1073741824). Default 8388608.",
+            Int(65536, 1 << 30, (c, v) => c.IngestUdpReceiveBufferBytes = v), c => c.IngestUdpReceiveBufferBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.ingest.max_body_bytes", ConfigValueKind.Integer, "Largest event body accepted (413 beyond). Default 4194304.",
             Int(1024, 256 * 1024 * 1024, (c, v) => c.IngestMaxBodyBytes = v), c => c.IngestMaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.ingest.max_inflight_bytes", ConfigValueKind.Integer,
+            "Event body bytes being read and parsed across all requests; a request over it gets 429 with Retry-After, nothing of it counted (1048576-2147483647, at least max_body_bytes). Default 67108864.",
+            Int(1024 * 1024, int.MaxValue, (c, v) => c.IngestMaxInflightBytes = v), c => c.IngestMaxInflightBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.max_connections", ConfigValueKind.Integer,
+            "Open HTTP connections; one more is closed at once, so a flood of idle connections cannot use up the process's files. Lowered to the open-file limit less 256 when that is smaller (16-1000000). Default 1024.",
+            Int(16, 1_000_000, (c, v) => c.MaxConnections = v), c => c.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.ingest.max_pending_samples", ConfigValueKind.Integer,
             "Samples accepted but not yet folded before HTTP ingest answers 429 and UDP drops (1000-100000000). Default 2000000.",
             Int(1000, 100_000_000, (c, v) => c.MaxPendingSamples = v), c => c.MaxPendingSamples.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -88,7 +100,7 @@ public static class ConfigKeys
             "Seconds; a statement slower than a threshold counts in aishell_slow_query_total{threshold}. Default [1].",
             ApplySlowThresholds, c => "[" + string.Join(", ", c.SlowQueryThresholds.Select(Scalars.Format)) + "]"),
         new("prometheus.databases", ConfigValueKind.Structured,
-            "PostgreSQL targets: a list of {name, connection_string, password_file, password_env, labels, statement_timeout, auto_discover, include, exclude, top_tables}.",
+            "PostgreSQL targets: a list of {name, connection_string, password_file, password_env, labels, statement_timeout, auto_discover, include, exclude, top_tables, query_source: auto|events|statements}.",
             DatabasesParser.Apply, DatabasesParser.Show),
         new("prometheus.custom_metrics", ConfigValueKind.Structured,
             "User-defined metrics: a list of {name, type: counter|gauge|histogram, help, labels: [..], buckets: [..]}.",
@@ -202,6 +214,32 @@ public static class ConfigKeys
 
         config.DiscoveryPeers.Clear();
         config.DiscoveryPeers.AddRange(peers);
+        return null;
+    }
+
+    private static string? ApplyUdpAllow(ExporterConfig config, YamlNode node)
+    {
+        List<string> networks = node switch
+        {
+            YamlSequenceNode seq => [.. seq.Select(Describe)],
+            YamlScalarNode { Value: { } text } => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            _ => [],
+        };
+        if (node is not (YamlSequenceNode or YamlScalarNode))
+        {
+            return "must be a list of networks in CIDR form (127.0.0.1/32, 10.0.0.0/8, ::1/128)";
+        }
+
+        foreach (string network in networks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                return $"'{network}' is not a network in CIDR form (ADDRESS/BITS with the host bits zero, e.g. 10.0.0.0/8)";
+            }
+        }
+
+        config.IngestUdpAllow.Clear();
+        config.IngestUdpAllow.AddRange(networks);
         return null;
     }
 

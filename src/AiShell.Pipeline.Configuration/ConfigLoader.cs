@@ -126,6 +126,12 @@ public static class ConfigLoader
             }
         }
 
+        if (config.IngestMaxInflightBytes < config.IngestMaxBodyBytes)
+        {
+            errors.Add(new ConfigError(source, "prometheus.ingest.max_inflight_bytes",
+                $"{config.IngestMaxInflightBytes} is less than prometheus.ingest.max_body_bytes ({config.IngestMaxBodyBytes}): a body of the largest size could never be taken"));
+        }
+
         foreach (DatabaseConfig database in config.Databases)
         {
             foreach ((string label, _) in database.Labels)

@@ -1,3 +1,5 @@
+using AiShell.Pipeline.Metrics.Pipeline;
+
 namespace AiShell.Pipeline.Configuration;
 
 /// <summary>An entry of <c>prometheus.databases</c>.</summary>
@@ -30,11 +32,14 @@ public sealed record DatabaseConfig
     /// <summary>Largest tables (and indexes) exported per database, so 50k tables cannot explode cardinality.</summary>
     public int TopTables { get; init; } = DefaultTopTables;
 
+    /// <summary>Where the query metrics come from: query events, pg_stat_statements, or events while they arrive (auto).</summary>
+    public QuerySource QuerySource { get; init; } = QuerySource.Auto;
+
     /// <summary>
     /// Every setting of the entry as one string, to tell whether a reloaded entry changed (the
     /// record's own equality compares its lists by reference).
     /// </summary>
     public string Fingerprint() => string.Join('\u001f',
-        Name, ConnectionString, PasswordFile ?? "", PasswordEnv ?? "", StatementTimeout.Ticks, TopTables, AutoDiscover,
+        Name, ConnectionString, PasswordFile ?? "", PasswordEnv ?? "", StatementTimeout.Ticks, TopTables, AutoDiscover, QuerySource,
         string.Join(',', Include), string.Join(',', Exclude), string.Join(',', Labels.Select(static l => l.Key + "=" + l.Value)));
 }

@@ -1,3 +1,4 @@
+using AiShell.Pipeline.Metrics.Pipeline;
 using AiShell.Pipeline.Metrics.Internal;
 using YamlDotNet.RepresentationModel;
 
@@ -9,7 +10,7 @@ internal static class DatabasesParser
     private static readonly string[] Fields =
     [
         "name", "connection_string", "password_file", "password_env", "labels", "statement_timeout",
-        "auto_discover", "include", "exclude", "top_tables",
+        "auto_discover", "include", "exclude", "top_tables", "query_source",
     ];
 
     public static string? Apply(ExporterConfig config, YamlNode node)
@@ -118,6 +119,18 @@ internal static class DatabasesParser
             return $"'{name}': top_tables '{n}' is not a whole number from 0 to 10000";
         }
 
+        QuerySource source = QuerySource.Auto;
+        if (Scalar(map, "query_source") is { } q)
+        {
+            switch (q)
+            {
+                case "auto": source = QuerySource.Auto; break;
+                case "events": source = QuerySource.Events; break;
+                case "statements": source = QuerySource.Statements; break;
+                default: return $"'{name}': query_source '{q}' must be auto, events or statements";
+            }
+        }
+
         string? includeError = ReadNames(map, "include", name, out string[] include);
         string? excludeError = ReadNames(map, "exclude", name, out string[] exclude);
         if ((includeError ?? excludeError) is { } error)
@@ -142,6 +155,7 @@ internal static class DatabasesParser
             Include = include,
             Exclude = exclude,
             TopTables = top,
+            QuerySource = source,
         };
         return null;
     }

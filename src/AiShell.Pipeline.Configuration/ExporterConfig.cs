@@ -48,8 +48,20 @@ public sealed class ExporterConfig
     /// <summary><c>prometheus.ingest.udp_port</c>: DogStatsD listener port; 0 = off.</summary>
     public int IngestUdpPort { get; set; }
 
+    /// <summary><c>prometheus.ingest.udp_allow</c>: CIDR networks whose datagrams are taken; empty: all.</summary>
+    public List<string> IngestUdpAllow { get; } = [];
+
+    /// <summary><c>prometheus.ingest.udp_receive_buffer_bytes</c>: SO_RCVBUF of the DogStatsD socket.</summary>
+    public int IngestUdpReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary><c>prometheus.ingest.max_body_bytes</c>: largest event body (413 beyond).</summary>
     public int IngestMaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary><c>prometheus.ingest.max_inflight_bytes</c>: event body bytes being read and parsed, across all requests (429 beyond).</summary>
+    public int IngestMaxInflightBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary><c>prometheus.max_connections</c>: open HTTP connections (more are closed at once).</summary>
+    public int MaxConnections { get; set; } = 1024;
 
     /// <summary><c>prometheus.ingest.max_pending_samples</c>: samples in flight before ingest answers 429 / drops.</summary>
     public long MaxPendingSamples { get; set; } = 2_000_000;

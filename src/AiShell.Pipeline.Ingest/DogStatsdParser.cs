@@ -15,7 +15,8 @@ namespace AiShell.Pipeline.Ingest;
 /// <item><term>aishell.users (g)</term><description>tag role.</description></item>
 /// <item><term>aishell.custom.NAME (c|g|h|d|ms)</term><description>a declared custom metric; tags are its labels.</description></item>
 /// </list>
-/// Counter sample rates (<c>|@0.1</c>) scale the count. Malformed lines are reported by reason.
+/// Counter sample rates (<c>|@0.1</c>) scale the count; rates below <see cref="MinSampleRate"/> are refused.
+/// Malformed lines are reported by reason.
 /// </summary>
 public static class DogStatsdParser
 {
@@ -23,6 +24,12 @@ public static class DogStatsdParser
     public const string ReasonUnknownMetric = "unknown_metric";
     public const string ReasonBadValue = "bad_value";
     public const string ReasonBadType = "bad_type";
+
+    /// <summary>
+    /// The smallest sample rate taken (<c>|@0.000001</c>): one event then stands for a million.
+    /// Smaller rates are refused as <see cref="ReasonBadValue"/>: <c>@1e-300</c> turned a 1 into 1e300.
+    /// </summary>
+    public const double MinSampleRate = 1e-6;
 
     /// <summary>Parses one line; returns null and the event, or the drop reason.</summary>
     public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e) => TryParse(line, prefix, null, out e);
@@ -64,15 +71,25 @@ public static class DogStatsdParser
             ReadOnlySpan<char> part = next < 0 ? rest : rest[..next];
             if (part.StartsWith('@'))
             {
-                if (!TryParseNumber(part[1..], out rate) || rate is <= 0 or > 1)
+                if (!TryParseNumber(part[1..], out rate) || !(rate > 0 && rate <= 1))
                 {
                     return ReasonSyntax;
+                }
+
+                if (rate < MinSampleRate)
+                {
+                    return ReasonBadValue;
                 }
             }
             else if (part.StartsWith('#'))
             {
                 tags = part[1..];
             }
+        }
+
+        if (!double.IsFinite(value / rate))
+        {
+            return ReasonBadValue; // a huge value scaled up by its rate
         }
 
         bool timer = type is "ms" or "h" or "d";

@@ -44,30 +44,73 @@ public sealed class EventIngestor
             return true;
         }
 
+        using EventBatch batch = BeginBatch(source, events.Count);
+        for (int i = 0; i < events.Count; i++)
+        {
+            IngestEvent e = events[i];
+            batch.Add(ref e);
+        }
+
+        return batch.TryCommit();
+    }
+
+    /// <summary>
+    /// A batch folded event by event as it is parsed, handed over all together by
+    /// <see cref="EventBatch.TryCommit"/> or dropped whole by disposing it uncommitted: a body's
+    /// events are never held as a list (a 4 MiB body of short events made a 20 MB one).
+    /// </summary>
+    public EventBatch BeginBatch(string source, int expectedEvents)
+    {
         // A request of many events tallies its query events (they mostly share a few tuples) in a
         // builder kept for the next request, so the tallies are allocated once, not per request. A
         // small one gets a builder sized for query events (three samples each) over the shards.
-        bool tally = events.Count >= TallyFromEvents;
-        SampleBatchBuilder builder = tally ? RentTallying(source) : new SampleBatchBuilder(source, _sink.Shards, (events.Count * 3 / _sink.Shards) + 16);
-        try
+        bool tally = expectedEvents >= TallyFromEvents;
+        SampleBatchBuilder builder = tally ? RentTallying(source) : new SampleBatchBuilder(source, _sink.Shards, (expectedEvents * 3 / _sink.Shards) + 16);
+        return new EventBatch(this, builder, source, tally);
+    }
+
+    /// <summary>See <see cref="BeginBatch"/>. Not thread-safe: one request's.</summary>
+    public sealed class EventBatch : IEventSink, IDisposable
+    {
+        private readonly EventIngestor _owner;
+        private readonly SampleBatchBuilder _builder;
+        private readonly string _source;
+        private readonly bool _tally;
+        private bool _done;
+
+        internal EventBatch(EventIngestor owner, SampleBatchBuilder builder, string source, bool tally)
         {
-            for (int i = 0; i < events.Count; i++)
+            _owner = owner;
+            _builder = builder;
+            _source = source;
+            _tally = tally;
+        }
+
+        public int Count { get; private set; }
+
+        public void Add(ref IngestEvent e)
+        {
+            _owner.Schema.Fold(e, _builder);
+            Count++;
+        }
+
+        /// <summary>Hands everything over; false when the pipeline is full (then nothing was counted).</summary>
+        public bool TryCommit()
+        {
+            _done = true;
+            return Count == 0 || _owner.TryHandOver(_builder, Count, _source); // either way the builder is empty after it
+        }
+
+        public void Dispose()
+        {
+            if (!_done)
             {
-                Schema.Fold(events[i], builder);
+                _builder.Discard(); // nothing of a batch refused midway may reach the next one
             }
 
-            return TryHandOver(builder, events.Count, source); // either way the builder is empty after it
-        }
-        catch
-        {
-            builder.Discard(); // nothing of a request that failed midway may reach the next one
-            throw;
-        }
-        finally
-        {
-            if (tally)
+            if (_tally)
             {
-                ReturnTallying(builder);
+                _owner.ReturnTallying(_builder);
             }
         }
     }

@@ -30,6 +30,8 @@ public sealed class EventSchema
     private readonly string[] _thresholdLabels;
     private readonly TimeProvider _time;
 
+    private readonly QuerySources _querySources;
+
     public EventSchema(MetricRegistry registry, IReadOnlyList<double> slowThresholds, IReadOnlyList<CustomEventMetric> customMetrics,
         QuerySources querySources, TimeProvider? time = null)
     {
@@ -37,6 +39,7 @@ public sealed class EventSchema
         _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(customMetrics);
         ArgumentNullException.ThrowIfNull(querySources);
+        _querySources = querySources;
         _thresholds = [.. slowThresholds];
         _thresholdLabels = [.. slowThresholds.Select(t => t.ToString("R", CultureInfo.InvariantCulture))];
         _queryTotal = registry.Register(MetricCatalog.QueryTotal);
@@ -46,7 +49,8 @@ public sealed class EventSchema
         _queryErrors = registry.Register(MetricCatalog.QueryErrorsTotal);
         _queryGroup = new SeriesGroup(["database", "type", "status"], _queryTotal, _queryDuration, _querySummary)
         {
-            OnResolve = values => querySources.MarkEventFed(values[0]), // a database is event-fed from its first query event on
+            // The summary, which only events feed, tells the statements view whether events still arrive.
+            OnResolve = values => querySources.MarkEventFed(values[0], _querySummary.WithLabels(values[0])),
         };
         _slowGroup = new SeriesGroup(["database", "threshold"], _slowQueries);
         _errorGroup = new SeriesGroup(["database", "type", "error"], _queryErrors);
@@ -71,7 +75,12 @@ public sealed class EventSchema
     public int MaxSamplesPerEvent => 5 + _thresholds.Length;
 
     /// <summary>Checks and normalises an event; returns why it is unusable, or null.</summary>
-    public string? Validate(ref IngestEvent e) => e.Kind == EventKind.Query ? ValidateQuery(ref e) : ValidateOther(ref e);
+    public string? Validate(ref IngestEvent e) => e.Kind == EventKind.Query
+        ? ValidateQuery(ref e) ?? (_querySources.RefusesEvents(e.Database!) ? TakenFromStatements(e.Database!) : null)
+        : ValidateOther(ref e);
+
+    private static string TakenFromStatements(string database) =>
+        $"database '{database}' takes its query metrics from pg_stat_statements (query_source: statements); its query events are refused";
 
     /// <summary>
     /// Every kind but queries, out of line: this switch's cases need stack for their messages and

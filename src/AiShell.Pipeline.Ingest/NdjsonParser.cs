@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -6,6 +7,12 @@ namespace AiShell.Pipeline.Ingest;
 /// <summary>A rejected batch: the first bad line (1-based) and why.</summary>
 public readonly record struct IngestError(int Line, string Reason);
 
+/// <summary>Takes each validated event of a body as it is parsed.</summary>
+public interface IEventSink
+{
+    void Add(ref IngestEvent e);
+}
+
 /// <summary>
 /// <c>POST /api/v1/events</c> bodies: one JSON object per line. Every line is parsed and validated
 /// before anything is folded, so a batch with one bad line is rejected whole. Unknown fields are
@@ -13,50 +20,143 @@ public readonly record struct IngestError(int Line, string Reason);
 /// </summary>
 public static class NdjsonParser
 {
+    /// <summary>Parses a whole body into <paramref name="events"/>; on a bad line the list holds the lines before it.</summary>
     public static bool TryParse(ReadOnlySpan<byte> body, EventSchema schema, List<IngestEvent> events, out IngestError error)
     {
-        ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(events);
+        var sink = new ListSink(events);
+        return TryParse(new ReadOnlySequence<byte>(body.ToArray()), schema, ref sink, out error);
+    }
+
+    /// <summary>
+    /// Parses a body line by line into <paramref name="sink"/>, as the server read it, in pieces:
+    /// each line is parsed where it lies, and only a line that spans two pieces is copied (into a
+    /// small reused buffer). Stops at the first bad line.
+    /// </summary>
+    public static bool TryParse<TSink>(in ReadOnlySequence<byte> body, EventSchema schema, ref TSink sink, out IngestError error)
+        where TSink : IEventSink
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var reader = new SequenceReader<byte>(body);
+        byte[]? spanning = null;
         int lineNumber = 0;
-        while (!body.IsEmpty)
+        try
         {
-            lineNumber++;
-            int newline = body.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> line = newline < 0 ? body : body[..newline];
-            body = newline < 0 ? default : body[(newline + 1)..];
-            line = line.TrimEnd((byte)'\r').Trim((byte)' ');
-            if (line.IsEmpty)
+            while (!reader.End)
             {
-                continue;
-            }
+                ReadOnlySpan<byte> line;
+                if (reader.TryReadTo(out ReadOnlySequence<byte> piece, (byte)'\n'))
+                {
+                    line = piece.IsSingleSegment ? piece.FirstSpan : (spanning = Copy(piece, spanning)).AsSpan(0, (int)piece.Length);
+                }
+                else
+                {
+                    ReadOnlySequence<byte> rest = reader.UnreadSequence;
+                    line = rest.IsSingleSegment ? rest.FirstSpan : (spanning = Copy(rest, spanning)).AsSpan(0, (int)rest.Length);
+                    reader.AdvanceToEnd();
+                }
 
-            string? reason;
-            events.Add(default); // parsed in place: a 150-byte event copied into the list went through the GC's write barrier
-            ref IngestEvent e = ref CollectionsMarshal.AsSpan(events)[^1];
-            try
-            {
-                reason = ParseLine(line, ref e) ?? schema.Validate(ref e);
+                if (!TryAdd(line, ++lineNumber, schema, ref sink, out error))
+                {
+                    return false;
+                }
             }
-            catch (JsonException ex)
+        }
+        finally
+        {
+            if (spanning is not null)
             {
-                reason = "not valid JSON: " + FirstSentence(ex.Message);
-            }
-            catch (InvalidOperationException)
-            {
-                // GetString on an escape that is not valid UTF-16 (a lone surrogate such as \ud800).
-                reason = "a string holds invalid Unicode (an unpaired surrogate escape)";
-            }
-
-            if (reason is not null)
-            {
-                events.RemoveAt(events.Count - 1); // the list holds the lines accepted before this one
-                error = new IngestError(lineNumber, reason);
-                return false;
+                ArrayPool<byte>.Shared.Return(spanning);
             }
         }
 
         error = default;
         return true;
+    }
+
+    /// <summary>The events a body holds: its lines that are not blank (what a refused batch counts as refused).</summary>
+    public static int CountEvents(in ReadOnlySequence<byte> body)
+    {
+        int events = 0;
+        var reader = new SequenceReader<byte>(body);
+        while (!reader.End)
+        {
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+            {
+                line = reader.UnreadSequence;
+                reader.AdvanceToEnd();
+            }
+
+            foreach (ReadOnlyMemory<byte> piece in line)
+            {
+                if (piece.Span.IndexOfAnyExcept((byte)' ', (byte)'\r', (byte)'\t') >= 0)
+                {
+                    events++;
+                    break;
+                }
+            }
+        }
+
+        return events;
+    }
+
+    /// <summary>Copies a line that spans pieces into <paramref name="buffer"/>, grown when it is too small; returns the buffer.</summary>
+    private static byte[] Copy(in ReadOnlySequence<byte> piece, byte[]? buffer)
+    {
+        if (buffer is null || buffer.Length < piece.Length)
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(piece.Length, 1024));
+        }
+
+        piece.CopyTo(buffer);
+        return buffer;
+    }
+
+    /// <summary>Parses and validates one line and gives it to the sink; false with the error when it is bad.</summary>
+    private static bool TryAdd<TSink>(ReadOnlySpan<byte> line, int lineNumber, EventSchema schema, ref TSink sink, out IngestError error)
+        where TSink : IEventSink
+    {
+        line = line.TrimEnd((byte)'\r').Trim((byte)' ');
+        error = default;
+        if (line.IsEmpty)
+        {
+            return true;
+        }
+
+        string? reason;
+        IngestEvent e = default;
+        try
+        {
+            reason = ParseLine(line, ref e) ?? schema.Validate(ref e);
+        }
+        catch (JsonException ex)
+        {
+            reason = "not valid JSON: " + FirstSentence(ex.Message);
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString on an escape that is not valid UTF-16 (a lone surrogate such as \ud800).
+            reason = "a string holds invalid Unicode (an unpaired surrogate escape)";
+        }
+
+        if (reason is null)
+        {
+            sink.Add(ref e);
+            return true;
+        }
+
+        error = new IngestError(lineNumber, reason);
+        return false;
+    }
+
+    private struct ListSink(List<IngestEvent> events) : IEventSink
+    {
+        public readonly void Add(ref IngestEvent e) => events.Add(e);
     }
 
     private static string? ParseLine(ReadOnlySpan<byte> line, ref IngestEvent e)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Ingest;
@@ -49,16 +50,62 @@ public sealed class UdpIngestListener : IAsyncDisposable
     private volatile bool _stopping;
     private Exception? _receiverFailure;
     private Thread? _receiver;
+    private readonly UdpSenderFilter? _allow;
+    private readonly Series? _notAllowed, _kernelDropped;
+    private readonly UdpKernelDrops? _kernelDrops;
+    private readonly Timer? _dropPoll;
+    private long _kernelDropsSeen;
 
-    public UdpIngestListener(EventIngestor ingestor, IPAddress address, int port, string prefix = "aishell")
+    /// <param name="registry">Where the datagrams dropped before parsing are counted (null: not counted).</param>
+    /// <param name="allow">prometheus.ingest.udp_allow; null or empty: every sender.</param>
+    /// <param name="log">Where a receive buffer smaller than asked is reported.</param>
+    public UdpIngestListener(EventIngestor ingestor, IPAddress address, int port, string prefix = "aishell", MetricRegistry? registry = null,
+        int receiveBufferBytes = 8 * 1024 * 1024, IReadOnlyCollection<string>? allow = null, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         _ingestor = ingestor;
         _prefix = prefix;
         _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.ReceiveBufferSize = 8 * 1024 * 1024;
+        _socket.ReceiveBufferSize = receiveBufferBytes;
+        // Linux reports twice what it reserves (the other half is its bookkeeping) and caps the
+        // request at net.core.rmem_max.
+        int granted = OperatingSystem.IsLinux() ? _socket.ReceiveBufferSize / 2 : _socket.ReceiveBufferSize;
+        if (granted < receiveBufferBytes)
+        {
+            log?.Invoke($"warning: prometheus.ingest.udp_receive_buffer_bytes {receiveBufferBytes}: the kernel gave {granted} " +
+                "(net.core.rmem_max caps it; raise that with sysctl for bursts this large)");
+        }
+
         _socket.ReceiveTimeout = (int)QuietFlush.TotalMilliseconds;
         _socket.Bind(new IPEndPoint(address, port));
+        if (allow is { Count: > 0 })
+        {
+            _allow = new UdpSenderFilter(allow);
+        }
+
+        if (registry is not null)
+        {
+            MetricFamily dropped = registry.Register(MetricCatalog.UdpDatagramsDroppedTotal);
+            _notAllowed = dropped.WithLabels("not_allowed");
+            _kernelDropped = dropped.WithLabels("kernel");
+            _notAllowed.AddAtomic(0);
+            _kernelDropped.AddAtomic(0);
+            _kernelDrops = UdpKernelDrops.For(_socket);
+            if (_kernelDrops is not null)
+            {
+                _dropPoll = new Timer(static state => ((UdpIngestListener)state!).PollKernelDrops(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    /// <summary>Adds what the kernel dropped since the last look (its count is the socket's, from bind on).</summary>
+    private void PollKernelDrops()
+    {
+        if (_kernelDrops?.Read() is { } drops && drops > _kernelDropsSeen)
+        {
+            _kernelDropped!.AddAtomic(drops - _kernelDropsSeen);
+            _kernelDropsSeen = drops;
+        }
     }
 
     public int Port => ((IPEndPoint)_socket.LocalEndPoint!).Port;
@@ -76,6 +123,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
         char[] scratch = new char[65536];
         var lines = new List<Range>();
         var pool = new StringPool();
+        var sender = new SocketAddress(_socket.AddressFamily);
         EventChunk chunk = RentChunk();
         try
         {
@@ -85,8 +133,9 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 int received;
                 try
                 {
-                    // Receive, not ReceiveFrom: the sender's address is not needed, and ReceiveFrom built an endpoint object per datagram.
-                    received = _socket.Receive(buffer, SocketFlags.None);
+                    // Receive when every sender is taken; with udp_allow, ReceiveFrom into a reused
+                    // SocketAddress (the EndPoint overload built an object per datagram).
+                    received = _allow is null ? _socket.Receive(buffer, SocketFlags.None) : _socket.ReceiveFrom(buffer, SocketFlags.None, sender);
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
                 {
@@ -100,6 +149,12 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException && _stopping)
                 {
                     break;
+                }
+
+                if (_allow is not null && !_allow.Allows(sender))
+                {
+                    _notAllowed?.AddAtomic(1);
+                    continue;
                 }
 
                 lines.Clear();
@@ -229,6 +284,12 @@ public sealed class UdpIngestListener : IAsyncDisposable
             // The receive wakes within QuietFlush (its timeout), sees the flag, queues what it holds
             // and completes the queue; the folder folds the rest, hands over and exits.
             await _stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        if (_dropPoll is not null)
+        {
+            await _dropPoll.DisposeAsync();
+            PollKernelDrops();
         }
 
         _socket.Dispose();

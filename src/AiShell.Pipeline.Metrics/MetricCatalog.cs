@@ -128,6 +128,11 @@ public static class MetricCatalog
     public static readonly MetricDescriptor EventsRejectedTotal = MetricDescriptor.Counter(
         "pipeline_events_rejected_total", "Events refused as malformed or undeclared, by ingest path and reason.", "source", "reason");
 
+    public static readonly MetricDescriptor UdpDatagramsDroppedTotal = MetricDescriptor.Counter(
+        "pipeline_udp_datagrams_dropped_total",
+        "DogStatsD datagrams never read: reason kernel (the socket's receive buffer overflowed; raise prometheus.ingest.udp_receive_buffer_bytes) or not_allowed (sender outside prometheus.ingest.udp_allow).",
+        "reason");
+
     public static readonly MetricDescriptor EventsDroppedTotal = MetricDescriptor.Counter(
         "pipeline_events_dropped_total", "Valid events not folded because the pipeline was full (HTTP answers 429 instead; UDP drops).", "source");
 
@@ -166,12 +171,19 @@ public static class MetricCatalog
     public static readonly MetricDescriptor SeriesOverflowTotal = MetricDescriptor.Counter(
         "pipeline_series_overflow_total", "Samples folded into a family's overflow series because it reached prometheus.labels.limit.", "family");
 
-    // HTTP self-metrics (the seed's application metrics, for the exporter's own endpoints).
+    // The application's HTTP traffic, fed by request events.
     public static readonly MetricDescriptor HttpRequestsTotal = MetricDescriptor.Counter(
-        "http_requests_total", "HTTP requests served, by method, endpoint and status code.", "method", "endpoint", "status");
+        "http_requests_total", "The application's HTTP requests reported by request events, by method, endpoint and status code.", "method", "endpoint", "status");
 
     public static readonly MetricDescriptor HttpRequestDurationSeconds = MetricDescriptor.Histogram(
-        "http_request_duration_seconds", "HTTP request duration from routing to response written.", "http_duration", "method", "endpoint");
+        "http_request_duration_seconds", "The application's HTTP request duration reported by request events.", "http_duration", "method", "endpoint");
+
+    // The exporter's own endpoints: families of their own, so events can never write into them.
+    public static readonly MetricDescriptor ExporterHttpRequestsTotal = MetricDescriptor.Counter(
+        "exporter_http_requests_total", "Requests to the exporter's own HTTP endpoints, by method, endpoint and status code.", "method", "endpoint", "status");
+
+    public static readonly MetricDescriptor ExporterHttpRequestDurationSeconds = MetricDescriptor.Histogram(
+        "exporter_http_request_duration_seconds", "Duration of requests to the exporter's own endpoints, from routing to response written.", "http_duration", "method", "endpoint");
 
     public static readonly MetricDescriptor ScrapesTotal = MetricDescriptor.Counter(
         "exporter_scrapes_total", "Scrapes of the metrics endpoint, by negotiated format (text 0.0.4 or openmetrics).", "format");
@@ -209,11 +221,11 @@ public static class MetricCatalog
         Up, ConnectionsActive, ConnectionsByState, ConnectionsPoolSize, ConnectionErrorsTotal, CacheHitRate,
         DatabaseSizeBytes, TableSizeBytes, IndexSizeBytes, TransactionsTotal, TuplesTotal, DeadlocksTotal, TempBytesTotal,
         TempFilesTotal, ReplicationLagSeconds, ReplicationLagBytes, ReplicationReplayLagSeconds, Locks, QueryTotal,
-        QueryDurationSeconds, QueryDurationSummary, SlowQueryTotal, QueryErrorsTotal, ConnectionWaitSeconds, HttpRequestSizeBytes, ActiveUsers,
-        FeatureUsageTotal, EventsReceivedTotal, EventsRejectedTotal, EventsDroppedTotal, PipelinePendingSamples, IngestBatchEvents,
+        QueryDurationSeconds, QueryDurationSummary, SlowQueryTotal, QueryErrorsTotal, ConnectionWaitSeconds, HttpRequestsTotal, HttpRequestDurationSeconds, HttpRequestSizeBytes, ActiveUsers,
+        FeatureUsageTotal, EventsReceivedTotal, EventsRejectedTotal, EventsDroppedTotal, UdpDatagramsDroppedTotal, PipelinePendingSamples, IngestBatchEvents,
         StatStatementsAvailable, PostgresViewErrorsTotal,
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
-        PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, HttpRequestsTotal, HttpRequestDurationSeconds, ScrapesTotal,
+        PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, ExporterHttpRequestsTotal, ExporterHttpRequestDurationSeconds, ScrapesTotal,
         ExporterBuildInfo, ExporterStartTime, ConfigReloadsTotal, ConfigLastReloadSuccessful, ProcessResidentMemory, ProcessCpuSeconds, ProcessGcCollections, ProcessGcHeapBytes,
     ];
 }

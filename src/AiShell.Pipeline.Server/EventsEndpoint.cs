@@ -11,18 +11,18 @@ namespace AiShell.Pipeline.Server;
 /// <c>POST /api/v1/events</c>: an NDJSON body, one event per line. 202 <c>{"accepted":N}</c> when
 /// every line is valid and the pipeline took the batch; 400 naming the first bad line (nothing of
 /// the batch is counted); 413 when the body is larger than the limit; 429 with Retry-After when
-/// the pipeline is full (nothing counted; send the same batch again later).
+/// the pipeline is full or the bodies in flight fill prometheus.ingest.max_inflight_bytes (nothing
+/// counted; send the same batch again later).
 /// </summary>
 internal static class EventsEndpoint
 {
     /// <summary>
-    /// Event lists reused across requests: a 1,000-event request needs ~180 KB, which would land on
-    /// the large-object heap every time and make every collection a gen2 one (seen in the soak).
+    /// Bodies up to this size parse without waiting for a parse slot (<see cref="IngestGate.Parsing"/>):
+    /// the many small requests of a busy client never queue behind a few large ones.
     /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<List<IngestEvent>> Lists = new();
-    private const int PooledLists = 32;
+    private const int UngatedBytes = 64 * 1024;
 
-    public static async Task ServeAsync(HttpContext context, EventIngestor? ingestor, long maxBytes)
+    public static async Task ServeAsync(HttpContext context, EventIngestor? ingestor, long maxBytes, IngestGate gate)
     {
         if (!HttpMethods.IsPost(context.Request.Method))
         {
@@ -39,75 +39,142 @@ internal static class EventsEndpoint
 
         if (context.Request.ContentLength > maxBytes)
         {
-            ingestor.CountRefused(IngestSources.Http, "too_large", 0);
-            await WriteJsonAsync(context, 413, "error", $"body larger than {maxBytes} bytes");
+            await TooLargeAsync(context, ingestor, maxBytes);
             return;
         }
 
-        PipeReader body = context.Request.BodyReader;
-        ReadResult read;
-        while (true)
-        {
-            read = await body.ReadAsync(context.RequestAborted);
-            if (read.Buffer.Length > maxBytes)
-            {
-                body.AdvanceTo(read.Buffer.End);
-                ingestor.CountRefused(IngestSources.Http, "too_large", 0);
-                await WriteJsonAsync(context, 413, "error", $"body larger than {maxBytes} bytes");
-                return;
-            }
-
-            if (read.IsCompleted)
-            {
-                break;
-            }
-
-            body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-        }
-
-        List<IngestEvent> events = Lists.TryDequeue(out List<IngestEvent>? pooled) ? pooled : new List<IngestEvent>(1024);
+        long reserved = 0;
+        using var buffer = new BodyBuffer();
         try
         {
-            await ParseAndIngestAsync(context, ingestor, body, read, events);
+            if (context.Request.ContentLength is { } length)
+            {
+                if (!gate.TryReserve(length))
+                {
+                    await BusyAsync(context, ingestor, gate);
+                    return;
+                }
+
+                reserved = length;
+            }
+
+            PipeReader body = context.Request.BodyReader;
+            while (true)
+            {
+                ReadResult read;
+                try
+                {
+                    read = await body.ReadAsync(context.RequestAborted);
+                }
+                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    await TooLargeAsync(context, ingestor, maxBytes); // a chunked body past Kestrel's limit
+                    return;
+                }
+
+                long have = buffer.Length + read.Buffer.Length;
+                if (have > maxBytes)
+                {
+                    body.AdvanceTo(read.Buffer.End);
+                    await TooLargeAsync(context, ingestor, maxBytes);
+                    return;
+                }
+
+                if (have > reserved)
+                {
+                    if (!gate.TryReserve(have - reserved))
+                    {
+                        body.AdvanceTo(read.Buffer.End);
+                        await BusyAsync(context, ingestor, gate);
+                        return;
+                    }
+
+                    reserved = have;
+                }
+
+                buffer.Append(read.Buffer);
+                body.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+
+            bool gated = buffer.Length > UngatedBytes;
+            if (gated)
+            {
+                await gate.Parsing.WaitAsync(context.RequestAborted);
+            }
+
+            try
+            {
+                await ParseAndIngestAsync(context, ingestor, buffer);
+            }
+            finally
+            {
+                if (gated)
+                {
+                    gate.Parsing.Release();
+                }
+            }
         }
         finally
         {
-            events.Clear();
-            if (Lists.Count < PooledLists)
-            {
-                Lists.Enqueue(events);
-            }
+            gate.Release(reserved);
         }
     }
 
-    private static async Task ParseAndIngestAsync(HttpContext context, EventIngestor ingestor, PipeReader body, ReadResult read, List<IngestEvent> events)
+    /// <summary>413: one refused request counted (its events were never read).</summary>
+    private static Task TooLargeAsync(HttpContext context, EventIngestor ingestor, long maxBytes)
     {
-        bool parsed;
+        ingestor.CountRefused(IngestSources.Http, "too_large", 1);
+        return WriteJsonAsync(context, 413, "error", $"body larger than prometheus.ingest.max_body_bytes ({maxBytes} bytes)");
+    }
+
+    /// <summary>429: the bodies being read and parsed already fill prometheus.ingest.max_inflight_bytes.</summary>
+    private static Task BusyAsync(HttpContext context, EventIngestor ingestor, IngestGate gate)
+    {
+        ingestor.CountRefused(IngestSources.Http, "busy", 1);
+        context.Response.Headers.RetryAfter = "1";
+        return WriteJsonAsync(context, 429, "error",
+            $"too many event bytes in flight (prometheus.ingest.max_inflight_bytes, {gate.MaxInflightBytes}); nothing of this request was counted, retry it later");
+    }
+
+    /// <summary>
+    /// Parses the body line by line, folding each event as it comes; a bad line drops the whole
+    /// batch (400, its events counted as rejected), a full pipeline refuses it (429, counted as dropped).
+    /// </summary>
+    private static async Task ParseAndIngestAsync(HttpContext context, EventIngestor ingestor, BodyBuffer buffer)
+    {
+        ReadOnlySequence<byte> body = buffer.AsSequence();
+        bool parsed, committed = false;
         IngestError error;
-        ReadOnlySequence<byte> buffer = read.Buffer;
-        if (buffer.IsSingleSegment)
+        int accepted;
+        EventIngestor.EventBatch batch = ingestor.BeginBatch(IngestSources.Http, buffer.CountLines());
+        try
         {
-            parsed = NdjsonParser.TryParse(buffer.FirstSpan, ingestor.Schema, events, out error);
+            parsed = NdjsonParser.TryParse(body, ingestor.Schema, ref batch, out error);
+            accepted = batch.Count;
+            if (parsed)
+            {
+                committed = batch.TryCommit();
+            }
         }
-        else
+        finally
         {
-            byte[] rented = ArrayPool<byte>.Shared.Rent((int)buffer.Length);
-            buffer.CopyTo(rented);
-            parsed = NdjsonParser.TryParse(rented.AsSpan(0, (int)buffer.Length), ingestor.Schema, events, out error);
-            ArrayPool<byte>.Shared.Return(rented);
+            batch.Dispose();
         }
 
-        body.AdvanceTo(buffer.End);
         if (!parsed)
         {
-            ingestor.CountRefused(IngestSources.Http, "invalid", events.Count + 1);
+            ingestor.CountRefused(IngestSources.Http, "invalid", NdjsonParser.CountEvents(body));
             await WriteJsonAsync(context, 400, "error", $"line {error.Line}: {error.Reason}", error.Line);
             return;
         }
 
-        if (!ingestor.TryIngest(events, IngestSources.Http))
+        if (!committed)
         {
-            ingestor.CountRefused(IngestSources.Http, "full", events.Count);
+            ingestor.CountRefused(IngestSources.Http, "full", accepted);
             context.Response.Headers.RetryAfter = "1";
             await WriteJsonAsync(context, 429, "error", "the pipeline is full; nothing of this batch was counted, retry it later");
             return;
@@ -115,7 +182,7 @@ internal static class EventsEndpoint
 
         context.Response.StatusCode = 202;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync($"{{\"accepted\":{events.Count}}}\n");
+        await context.Response.WriteAsync($"{{\"accepted\":{accepted}}}\n");
     }
 
     private static async Task WriteJsonAsync(HttpContext context, int status, string field, string message, int line = 0)

@@ -4,8 +4,9 @@ using AiShell.Pipeline.Metrics;
 namespace AiShell.Pipeline.Server;
 
 /// <summary>
-/// The exporter's own traffic: <c>aishell_http_requests_total{method,endpoint,status}</c> and
-/// <c>aishell_http_request_duration_seconds{method,endpoint}</c>. Endpoints are a fixed set (unknown
+/// The exporter's own traffic: <c>aishell_exporter_http_requests_total{method,endpoint,status}</c> and
+/// <c>aishell_exporter_http_request_duration_seconds{method,endpoint}</c>, apart from the
+/// application traffic that request events report. Endpoints are a fixed set (unknown
 /// paths count as <c>other</c>) so a path scan cannot grow the series count.
 /// </summary>
 internal sealed class HttpSelfMetrics
@@ -15,8 +16,8 @@ internal sealed class HttpSelfMetrics
 
     public HttpSelfMetrics(MetricRegistry registry)
     {
-        _requests = registry.Register(MetricCatalog.HttpRequestsTotal);
-        _duration = registry.Register(MetricCatalog.HttpRequestDurationSeconds);
+        _requests = registry.Register(MetricCatalog.ExporterHttpRequestsTotal);
+        _duration = registry.Register(MetricCatalog.ExporterHttpRequestDurationSeconds);
     }
 
     public void Record(string method, string endpoint, int status, double seconds)

@@ -24,4 +24,10 @@ public sealed class ServerOptions
 
     /// <summary>Largest event body accepted; larger ones get 413.</summary>
     public long MaxEventBodyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Event body bytes being read and parsed across all requests; a request over it gets 429.</summary>
+    public long MaxInflightBytes { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Open HTTP connections; Kestrel closes one more at once.</summary>
+    public int MaxConnections { get; init; } = 1024;
 }

@@ -174,17 +174,52 @@ public sealed class PostgresCollectorTests
     }
 
     [Fact]
-    public async Task StatStatements_WhenQueryEventsOwnTheDatabase_CountsNothing()
+    public async Task StatStatements_WhenQueryEventsOwnTheDatabase_CountsNothing_AndAutoTakesOverAgainAfterTheQuietCollections()
     {
         (PostgresServer server, PostgresTargetOptions options) = await TargetAsync("evented");
         var sources = new QuerySources();
+        var registry = new MetricRegistry(new MetricOptions());
+        Series summary = registry.Register(MetricCatalog.QueryDurationSummary).WithLabels("evented");
         await using var pg = new PostgresCollectorHarness(options, sources);
         await pg.RunAsync();
-        sources.MarkEventFed("evented");
+        sources.MarkEventFed("evented", summary);
+        long now = Series.NoTimestamp;
+        summary.Observe(0.01, ref now); // a query event arrived
         double before = pg.Value("query_total", "evented", "SELECT", "success")!.Value;
         await server.ExecuteAsync("SELECT 1; SELECT 2;");
         await pg.RunAsync();
         Assert.Equal(before, pg.Value("query_total", "evented", "SELECT", "success"));
+
+        for (int i = 0; i < QuerySources.QuietCollections; i++)
+        {
+            await pg.RunAsync(); // quiet: no event since
+        }
+
+        await server.ExecuteAsync("SELECT 3; SELECT 4;");
+        await pg.RunAsync();
+        Assert.True(pg.Value("query_total", "evented", "SELECT", "success") >= before + 2, "auto went back to pg_stat_statements");
+    }
+
+    [Fact]
+    public async Task StatStatements_WithQuerySourceEvents_NeverCounts_AndWithStatements_AlwaysDoes()
+    {
+        (PostgresServer server, PostgresTargetOptions options) = await TargetAsync("modes");
+        var sources = new QuerySources();
+        sources.SetMode("modes", QuerySource.Events);
+        await using var pg = new PostgresCollectorHarness(options, sources);
+        await pg.RunAsync();
+        double before = pg.Value("query_total", "modes", "SELECT", "success")!.Value;
+        await server.ExecuteAsync("SELECT 1; SELECT 2;");
+        await pg.RunAsync();
+        Assert.Equal(before, pg.Value("query_total", "modes", "SELECT", "success"));
+
+        sources.SetMode("modes", QuerySource.Statements);
+        sources.MarkEventFed("modes", new MetricRegistry(new MetricOptions()).Register(MetricCatalog.QueryDurationSummary).WithLabels("modes"));
+        Assert.True(sources.RefusesEvents("modes"));
+        Assert.False(sources.RefusesEvents("other"));
+        await server.ExecuteAsync("SELECT 1; SELECT 2;");
+        await pg.RunAsync();
+        Assert.True(pg.Value("query_total", "modes", "SELECT", "success") >= before + 2);
     }
 
     [Fact]

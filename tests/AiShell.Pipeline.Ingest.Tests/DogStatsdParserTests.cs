@@ -138,6 +138,13 @@ public sealed class DogStatsdParserTests
     }
 
     [Fact]
+    public void TheSmallestSampleRate_IsTaken()
+    {
+        Assert.Null(DogStatsdParser.TryParse("aishell.feature:1|c|@0.000001|#feature:x", "aishell", out IngestEvent e));
+        Assert.Equal(1e6, e.Value, 6);
+    }
+
+    [Fact]
     public void CounterSampleRate_ScalesTheCount()
     {
         Assert.Null(DogStatsdParser.TryParse("aishell.feature:1|c|@0.25|#feature:x", "aishell", out IngestEvent e));
@@ -153,6 +160,11 @@ public sealed class DogStatsdParserTests
     [InlineData("other.metric:1|c", DogStatsdParser.ReasonUnknownMetric)]
     [InlineData("aishell.nothing:1|c", DogStatsdParser.ReasonUnknownMetric)]
     [InlineData("aishell.feature:1|c|@7", DogStatsdParser.ReasonSyntax)]
+    [InlineData("aishell.feature:1|c|@1e-300|#feature:x", DogStatsdParser.ReasonBadValue)]
+    [InlineData("aishell.feature:1|c|@0.0000009|#feature:x", DogStatsdParser.ReasonBadValue)]
+    [InlineData("aishell.feature:1e305|c|@0.00001|#feature:x", DogStatsdParser.ReasonBadValue)]
+    [InlineData("aishell.feature:1|c|@NaN|#feature:x", DogStatsdParser.ReasonSyntax)]
+    [InlineData("aishell.feature:1|c|@Infinity|#feature:x", DogStatsdParser.ReasonSyntax)]
     public void MalformedLines_AreDroppedWithAReason(string line, string reason) =>
         Assert.Equal(reason, DogStatsdParser.TryParse(line, "aishell", out _));
 }

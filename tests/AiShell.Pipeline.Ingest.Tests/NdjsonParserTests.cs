@@ -13,6 +13,62 @@ public sealed class NdjsonParserTests
     }
 
     [Fact]
+    public void QueryEvents_ForADatabaseWhoseSourceIsStatements_AreRefusedWithTheReason()
+    {
+        var harness = new IngestHarness();
+        harness.Sources.SetMode("locked", Metrics.Pipeline.QuerySource.Statements);
+        var events = new List<IngestEvent>();
+        const string body = "{\"kind\":\"query\",\"database\":\"open\",\"duration_seconds\":0.1}\n" +
+            "{\"kind\":\"query\",\"database\":\"locked\",\"duration_seconds\":0.1}\n";
+        Assert.False(NdjsonParser.TryParse(Encoding.UTF8.GetBytes(body), harness.Schema, events, out IngestError error));
+        Assert.Equal(2, error.Line);
+        Assert.Contains("query_source: statements", error.Reason, StringComparison.Ordinal);
+        Assert.Single(events);
+    }
+
+    [Fact]
+    public void ABodyInPieces_ParsesLinesThatSpanPieces()
+    {
+        var harness = new IngestHarness();
+        byte[] body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 50).Select(i => $"{{\"kind\":\"feature\",\"feature\":\"f{i}\"}}\n")));
+        // Pieces of 7 bytes: most lines span two or more.
+        var first = new Piece(body.AsMemory(0, 7), 0);
+        Piece last = first;
+        for (int at = 7; at < body.Length; at += 7)
+        {
+            last = last.Append(body.AsMemory(at, Math.Min(7, body.Length - at)));
+        }
+
+        var sequence = new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        var events = new List<IngestEvent>();
+        var sink = new ListSink(events);
+        Assert.True(NdjsonParser.TryParse(sequence, harness.Schema, ref sink, out _));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"f{i}"), events.Select(e => e.Feature));
+        Assert.Equal(50, NdjsonParser.CountEvents(sequence));
+    }
+
+    private readonly struct ListSink(List<IngestEvent> events) : IEventSink
+    {
+        public void Add(ref IngestEvent e) => events.Add(e);
+    }
+
+    private sealed class Piece : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Piece(ReadOnlyMemory<byte> memory, long index)
+        {
+            Memory = memory;
+            RunningIndex = index;
+        }
+
+        public Piece Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Piece(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+
+    [Fact]
     public void EveryKindFromTheIssue_Parses()
     {
         const string body = """

@@ -95,3 +95,38 @@ public sealed class UdpIngestListenerTests
         Assert.True(seen <= sent * 20);
     }
 }
+
+public sealed class UdpSenderFilterTests
+{
+    private static bool Allows(UdpSenderFilter filter, string address) =>
+        filter.Allows(new IPEndPoint(IPAddress.Parse(address), 8125).Serialize());
+
+    [Fact]
+    public void Networks_MatchByPrefix_IPv4MappedSendersMatchIPv4Networks()
+    {
+        var filter = new UdpSenderFilter(["10.0.0.0/8", "192.168.1.128/25", "127.0.0.1/32", "fd00::/8"]);
+        Assert.True(Allows(filter, "10.200.3.4"));
+        Assert.False(Allows(filter, "11.0.0.1"));
+        Assert.True(Allows(filter, "192.168.1.200"));
+        Assert.False(Allows(filter, "192.168.1.127"));
+        Assert.True(Allows(filter, "127.0.0.1"));
+        Assert.False(Allows(filter, "127.0.0.2"));
+        Assert.True(Allows(filter, "fd12::1"));
+        Assert.False(Allows(filter, "fe80::1"));
+        Assert.True(Allows(filter, "::ffff:10.1.2.3"));
+        Assert.False(Allows(filter, "::ffff:11.1.2.3"));
+    }
+
+    [Fact]
+    public void KernelDrops_AreReadFromTheSocketsLineByInode()
+    {
+        const string table = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+             1021: 0100007F:1FBD 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0
+             1022: 0100007F:1FBE 00000000:0000 07 00000000:0000F000 00:00000000 00000000     0        0 91234 2 0000000000000000 1733
+            """;
+        Assert.Equal(1733, UdpKernelDrops.Parse(table, 91234));
+        Assert.Equal(0, UdpKernelDrops.Parse(table, 4242));
+        Assert.Null(UdpKernelDrops.Parse(table, 5));
+    }
+}

@@ -154,7 +154,7 @@ public sealed class IngestTests
         Assert.Equal(100, Exposition.Value(text, "aishell_pipeline_events_rejected_total{source=\"udp\",reason=\"unknown_metric\"}"));
     }
 
-    private static int FreeUdpPort()
+    internal static int FreeUdpPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -103,9 +103,9 @@ public sealed class MetricsEndpointTests(RunningExporterFixture fixture) : IClas
 
         (_, string body) = await GetAsync("/metrics");
         const string labels = "environment=\"ci \\\"quoted\\\" \\\\ env\",region=\"local\"";
-        Assert.True(Exposition.Value(body, $"aishell_http_requests_total{{{labels},method=\"GET\",endpoint=\"other\",status=\"404\"}}") >= 1);
-        Assert.True(Exposition.Value(body, $"aishell_http_requests_total{{{labels},method=\"POST\",endpoint=\"/metrics\",status=\"405\"}}") >= 1);
-        Assert.True(Exposition.Has(body, "aishell_http_request_duration_seconds_bucket"));
+        Assert.True(Exposition.Value(body, $"aishell_exporter_http_requests_total{{{labels},method=\"GET\",endpoint=\"other\",status=\"404\"}}") >= 1);
+        Assert.True(Exposition.Value(body, $"aishell_exporter_http_requests_total{{{labels},method=\"POST\",endpoint=\"/metrics\",status=\"405\"}}") >= 1);
+        Assert.True(Exposition.Has(body, "aishell_exporter_http_request_duration_seconds_bucket"));
     }
 
     [Fact]

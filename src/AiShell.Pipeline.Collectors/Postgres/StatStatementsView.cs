@@ -68,7 +68,7 @@ internal sealed class StatStatementsView(IReadOnlyList<double> thresholds, Query
               AND s.queryid IS NOT NULL {topLevel}
             """;
 
-        bool count = !_firstRun && !querySources.IsEventFed(_database);
+        bool count = querySources.StatementsCount(_database) && !_firstRun;
         _seen.Clear();
         await scrape.QueryAsync(sql, row => Fold(scrape.Batch, row, count));
         _firstRun = false;

@@ -1,0 +1,52 @@
+namespace AiShell.Pipeline.Server;
+
+/// <summary>
+/// What bounds the memory of HTTP ingest whatever the number of clients: body bytes in flight
+/// (reserved before a body is read, from Content-Length, or as a chunked body grows) and parses at
+/// once (one per core: parsing is CPU work, and each parse holds its events, about twice the body).
+/// 128 concurrent 4 MiB bodies took 701 MB of RSS without these.
+/// </summary>
+internal sealed class IngestGate(long maxInflightBytes)
+{
+    private long _inflight;
+    private long _peak;
+
+    /// <summary>Parses that may run at once; the others wait without holding a thread.</summary>
+    public SemaphoreSlim Parsing { get; } = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    public long MaxInflightBytes => maxInflightBytes;
+
+    public long InFlight => Volatile.Read(ref _inflight);
+
+    /// <summary>Takes <paramref name="bytes"/> more of the budget, or nothing when they do not fit.</summary>
+    public bool TryReserve(long bytes)
+    {
+        long current = Volatile.Read(ref _inflight);
+        while (true)
+        {
+            long next = current + bytes;
+            if (next > maxInflightBytes)
+            {
+                return false;
+            }
+
+            long seen = Interlocked.CompareExchange(ref _inflight, next, current);
+            if (seen == current)
+            {
+                if (next > Volatile.Read(ref _peak))
+                {
+                    Volatile.Write(ref _peak, next);
+                }
+
+                return true;
+            }
+
+            current = seen;
+        }
+    }
+
+    public void Release(long bytes) => Interlocked.Add(ref _inflight, -bytes);
+
+    /// <summary>The most bytes in flight since the last call, when nothing is in flight now; else 0.</summary>
+    public long TakeIdlePeak() => InFlight == 0 ? Interlocked.Exchange(ref _peak, 0) : 0;
+}
