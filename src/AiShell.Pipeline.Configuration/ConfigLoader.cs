@@ -49,53 +49,34 @@ public static class ConfigLoader
             throw new ConfigException($"{path}: cannot read config file: {ex.Message}", ex);
         }
 
-        RequireSettings(text, path);
-        return Parse(text, path);
+        return Parse(text, path, requireSettings: true);
     }
 
-    /// <summary>
-    /// A file that exists must hold a <c>prometheus:</c> section with at least one setting. An empty
+    /// <param name="requireSettings">
+    /// A file read to run must hold a <c>prometheus:</c> section with at least one setting. An empty
     /// file, or one cut off after <c>prometheus:</c>, is what a half-written or truncated file looks
     /// like: running it would mean the defaults (every address, no access control, no databases), so
-    /// it is refused. To run on the defaults, remove the file.
-    /// </summary>
-    private static void RequireSettings(string text, string path)
-    {
-        YamlMappingNode? root = ParseDocument(text, path);
-        if (root is null)
-        {
-            throw new ConfigException(
-                $"{path}: the file is empty; a config file needs a 'prometheus:' section with settings (remove the file to run on the defaults)");
-        }
-
-        foreach ((YamlNode key, YamlNode value) in root.Children)
-        {
-            YamlNode? section = ConfigKeys.Describe(key) switch
-            {
-                "prometheus" => value,
-                "integrations" when value is YamlMappingNode integrations
-                    && integrations.Children.TryGetValue(new YamlScalarNode("prometheus"), out YamlNode? inner) => inner,
-                _ => null,
-            };
-            if (section is YamlMappingNode { Children.Count: 0 } or YamlScalarNode { Value: null or "" })
-            {
-                throw new ConfigException([new ConfigError(path, "prometheus",
-                    "the section is empty: is the file complete? (remove the file to run on the defaults)", key.Start.Line)]);
-            }
-        }
-    }
-
-    public static ExporterConfig Parse(string yaml, string source)
+    /// it is refused. To run on the defaults, remove the file. (<c>config set</c> starts from nothing.)
+    /// </param>
+    public static ExporterConfig Parse(string yaml, string source, bool requireSettings = false)
     {
         YamlMappingNode? root = ParseDocument(yaml, source);
         var config = new ExporterConfig { Source = source };
         if (root is null)
         {
-            return config;
+            return requireSettings
+                ? throw new ConfigException($"{source}: the file is empty; a config file needs a 'prometheus:' section with settings (remove the file to run on the defaults)")
+                : config;
         }
 
         var errors = new List<ConfigError>();
         YamlMappingNode? section = FindSection(root, source, errors);
+        if (requireSettings && errors.Count == 0 && section is not { Children.Count: > 0 })
+        {
+            throw new ConfigException([new ConfigError(source, "prometheus",
+                "the section is empty: is the file complete? (remove the file to run on the defaults)", root.Start.Line)]);
+        }
+
         if (section is not null)
         {
             Walk(section, "prometheus", config, source, errors);
