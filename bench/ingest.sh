@@ -47,7 +47,7 @@ done
 received() { curl -sf "http://127.0.0.1:$port/metrics" | awk -v s="$1" '$1 == "aishell_pipeline_events_received_total{source=\"" s "\"}" { print $2 }'; }
 
 echo "== HTTP NDJSON, 1,000 events per request, 4 senders"
-HOME=$work "$bin" loadtest --target "http://127.0.0.1:$port/api/v1/events" --batch 1000 --duration "${seconds}s" -c 4 >"$work/http.txt" 2>&1
+HOME=$work "$bin" loadtest --target "http://127.0.0.1:$port/api/v1/events" --batch 1000 --duration "${seconds}s" --concurrency 4 >"$work/http.txt" 2>&1
 summary "$work/http.txt"
 echo "  exporter received: $(received http) events"
 
@@ -59,7 +59,7 @@ udp_run() { # $1 title, $2... extra loadtest arguments
   echo "== DogStatsD UDP, 1 sender, $title"
   local before after
   before=$(received udp)
-  HOME=$work "$bin" loadtest --udp "127.0.0.1:$udp" --duration "${seconds}s" -c 1 "$@" >"$work/udp.txt" 2>&1
+  HOME=$work "$bin" loadtest --udp "127.0.0.1:$udp" --duration "${seconds}s" --concurrency 1 "$@" >"$work/udp.txt" 2>&1
   sleep 1 # what the kernel still holds is drained
   after=$(received udp)
   summary "$work/udp.txt"

@@ -4,8 +4,8 @@ using AiShell.Pipeline.Configuration;
 namespace AiShell.Cli;
 
 /// <summary>
-/// <c>aishell config set|get|list</c> on the exporter's config file. A bad key or value exits 2 and
-/// leaves the file untouched.
+/// <c>aishell config set|get|list|check</c> on the exporter's config file. A bad key or value exits 2
+/// and leaves the file untouched.
 /// </summary>
 internal static class ConfigCommands
 {
@@ -15,6 +15,22 @@ internal static class ConfigCommands
         command.Subcommands.Add(Set());
         command.Subcommands.Add(Get());
         command.Subcommands.Add(List());
+        command.Subcommands.Add(Check());
+        return command;
+    }
+
+    /// <summary>What <c>prometheus start</c> would refuse, without starting: every problem, exit 2.</summary>
+    private static Command Check()
+    {
+        Option<string?> config = CliOptions.Config();
+        var command = new Command("check",
+            "Check the config file and what it names (certificates, password and token files, connection strings); every problem is listed, exit 2.") { config };
+        command.SetAction(result => CliOptions.Run(() =>
+        {
+            ExporterConfig cfg = ExporterRuntime.LoadConfig(result.GetValue(config));
+            Console.WriteLine($"✓ {cfg.Source}: valid; {cfg.Databases.Count} database(s), TLS {(cfg.Web.TlsCertFile is null ? "off" : "on")}, " +
+                $"access control {(cfg.Web.RequiresAuth ? "on" : "off")}");
+        }));
         return command;
     }
 

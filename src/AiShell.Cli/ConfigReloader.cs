@@ -97,7 +97,7 @@ internal sealed class ConfigReloader : IDisposable
             ExporterConfig next;
             try
             {
-                next = ConfigLoader.Load(_cliPath);
+                next = ExporterRuntime.LoadConfig(_cliPath);
                 _overrides(next);
             }
             catch (ConfigException ex)

@@ -53,6 +53,13 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             $"✓ Folded everything accepted: http={Source(IngestSources.Http)} udp={Source(IngestSources.Udp)} inprocess={Source(IngestSources.InProcess)} events; pending samples {Pipeline.Channels.Pending}");
     }
 
+    /// <summary>
+    /// The config to run: the file's own problems and those of what it points at (certificates,
+    /// password and token files, connection strings), all reported at once.
+    /// </summary>
+    public static ExporterConfig LoadConfig(string? cliPath) =>
+        ConfigLoader.Load(cliPath, static c => ConfigChecks.Run(c, PostgresDataSource.ConnectionStringProblem));
+
     public static Pipeline.Server.Security.AccessControl? AccessFor(ExporterConfig config) =>
         config.Web.RequiresAuth
             ? new Pipeline.Server.Security.AccessControl(config.Web.BasicAuthUsers, config.Web.BearerTokens, config.Web.BearerTokenFile, config.Web.ProtectHealth, Log)
@@ -65,14 +72,12 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             return null;
         }
 
-        try
+        if (ConfigChecks.TlsProblem(cert, key) is { } problem)
         {
-            return new Pipeline.Server.Security.TlsCertificates(cert, key);
+            throw new ConfigException([config.ErrorAt("prometheus.web.tls_server_config." + problem.Field, problem.Reason)]);
         }
-        catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
-        {
-            throw new ConfigException([new ConfigError(config.Source, "prometheus.web.tls_server_config", $"cannot load {cert} / {key}: {ex.Message}")]);
-        }
+
+        return new Pipeline.Server.Security.TlsCertificates(cert, key, Log);
     }
 
     /// <summary>
@@ -133,7 +138,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
     public ExporterServer Server { get; }
 
-    public static async Task<ExporterRuntime> StartAsync(ExporterConfig config, CancellationToken cancellationToken)
+    public static async Task<ExporterRuntime> StartAsync(ExporterConfig config, CancellationToken cancellationToken, bool debugLog = false)
     {
         var registry = new MetricRegistry(config.ToMetricOptions());
         registry.Register(MetricCatalog.ExporterBuildInfo).WithLabels(BuildInfo.Version).Set(1);
@@ -169,6 +174,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             // Reconnects back off from 1 s, doubling, up to two intervals (at most 60 s).
             MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(config.CollectInterval.TotalSeconds * 2, 1, 60)),
             Log = Log,
+            LogStackTraces = debugLog,
         });
 
         var schema = new EventSchema(registry, config.SlowQueryThresholds, CustomEventMetrics(config), querySources);

@@ -19,7 +19,7 @@ internal static class LoadtestCommand
         var synthetic = new Option<bool>("--synthetic") { Description = "Drive the in-process pipeline alone at full speed; report events/s." };
         var target = new Option<string?>("--target") { Description = "Exporter events URL to push NDJSON to, e.g. http://127.0.0.1:9090/api/v1/events." };
         var udp = new Option<string?>("--udp") { Description = "Exporter DogStatsD HOST:PORT to push datagrams to." };
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Workers (and, with --dsn, pool size).", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
+        var concurrency = new Option<int>("--concurrency") { Description = "Workers (and, with --dsn, pool size). (-c is --config, as in every command.)", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
         var rate = new Option<double?>("--rate") { Description = "Total events (queries) per second; default: closed loop, as fast as possible." };
         var duration = new Option<string>("--duration", "-d") { Description = "How long: 30s, 2m, 500ms.", DefaultValueFactory = _ => "30s" };
         var mix = new Option<string>("--mix") { Description = "Query mix for --dsn.", DefaultValueFactory = _ => "select=80,insert=15,update=5" };

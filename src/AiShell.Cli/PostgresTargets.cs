@@ -25,7 +25,7 @@ internal static class PostgresTargets
             {
                 Name = database.Name,
                 ConnectionString = database.ConnectionString,
-                Password = ReadPassword(database, config.Source),
+                Password = ReadPassword(config, database),
                 StatementTimeout = database.StatementTimeout,
                 TopTables = database.TopTables,
                 SlowQueryThresholds = config.SlowQueryThresholds,
@@ -37,7 +37,7 @@ internal static class PostgresTargets
             }
             catch (ArgumentException ex)
             {
-                throw new ConfigException([new ConfigError(config.Source, "prometheus.databases", ex.Message)]);
+                throw new ConfigException([config.ErrorAt(FieldOf(config, database, "connection_string"), ex.Message)]);
             }
 
             if (!database.AutoDiscover)
@@ -75,30 +75,26 @@ internal static class PostgresTargets
         return targets;
     }
 
-    private static string? ReadPassword(DatabaseConfig database, string source)
+    private static string? ReadPassword(ExporterConfig config, DatabaseConfig database)
     {
         if (database.PasswordFile is { } file)
         {
-            try
-            {
-                return File.ReadAllText(file).TrimEnd('\r', '\n');
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new ConfigException([new ConfigError(source, "prometheus.databases",
-                    $"'{database.Name}': password_file {file} cannot be read: {ex.GetType().Name}")]);
-            }
+            return ConfigChecks.ReadProblem(file, out string password) is { } problem
+                ? throw new ConfigException([config.ErrorAt(FieldOf(config, database, "password_file"), $"{file}: {problem}")])
+                : password.TrimEnd('\r', '\n');
         }
 
         if (database.PasswordEnv is { } variable)
         {
             return Environment.GetEnvironmentVariable(variable)
-                ?? throw new ConfigException([new ConfigError(source, "prometheus.databases",
-                    $"'{database.Name}': password_env names {variable}, which is not set")]);
+                ?? throw new ConfigException([config.ErrorAt(FieldOf(config, database, "password_env"), $"the environment variable {variable} is not set")]);
         }
 
         return null;
     }
+
+    private static string FieldOf(ExporterConfig config, DatabaseConfig database, string field) =>
+        $"prometheus.databases[{config.Databases.IndexOf(database)}].{field}";
 
     /// <summary>SQL metrics that apply to a target: those without a databases list, or naming the entry or the database.</summary>
     private static List<SqlMetric> SqlMetricsFor(ExporterConfig config, string entry, string database)

@@ -18,17 +18,24 @@ internal static class PrometheusStartCommand
         Option<string?> host = CliOptions.Host("Address to bind (overrides prometheus.host).");
         var path = new Option<string?>("--path") { Description = "Metrics path (overrides prometheus.path)." };
         var fileSd = new Option<string?>("--file-sd") { Description = "Keep a Prometheus file_sd JSON file for this instance (written on start, removed on stop)." };
-        var command = new Command("start", "Start the metrics exporter in the foreground.") { config, port, host, path, fileSd };
-        command.SetAction((result, _) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host), result.GetValue(path), result.GetValue(fileSd)));
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "info: one line per event, repeated collector failures limited to one a minute; debug: collector failures with their stack traces.",
+            DefaultValueFactory = _ => "info",
+        };
+        logLevel.AcceptOnlyFromAmong("info", "debug");
+        var command = new Command("start", "Start the metrics exporter in the foreground.") { config, port, host, path, fileSd, logLevel };
+        command.SetAction((result, _) => RunAsync(result.GetValue(config), result.GetValue(port), result.GetValue(host), result.GetValue(path),
+            result.GetValue(fileSd), result.GetValue(logLevel) == "debug"));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? configPath, int? port, string? host, string? path, string? fileSd)
+    private static async Task<int> RunAsync(string? configPath, int? port, string? host, string? path, string? fileSd, bool debugLog)
     {
         ExporterConfig config;
         try
         {
-            config = ConfigLoader.Load(configPath);
+            config = ExporterRuntime.LoadConfig(configPath);
             ApplyOverrides(config, port, host, path);
         }
         catch (ConfigException ex)
@@ -50,7 +57,7 @@ internal static class PrometheusStartCommand
         ExporterRuntime runtime;
         try
         {
-            runtime = await ExporterRuntime.StartAsync(config, stop.Token);
+            runtime = await ExporterRuntime.StartAsync(config, stop.Token, debugLog);
         }
         catch (ConfigException ex)
         {

@@ -85,13 +85,13 @@ internal static class PrometheusStatusCommand
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            await Console.Error.WriteLineAsync($"✗ Prometheus exporter not reachable at http://{target}:{targetPort} ({ex.GetBaseException().Message})");
+            await Console.Error.WriteLineAsync($"✗ Prometheus exporter not reachable at {scheme}://{target}:{targetPort} ({ex.GetBaseException().Message})");
             return 1;
         }
 
         try
         {
-            Print(body, target, targetPort);
+            Print(body, $"{scheme}://{target}:{targetPort}");
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -140,13 +140,13 @@ internal static class PrometheusStatusCommand
         }
     }
 
-    private static void Print(string body, string host, int port)
+    private static void Print(string body, string origin)
     {
         using JsonDocument doc = JsonDocument.Parse(body);
         JsonElement root = doc.RootElement;
         bool ready = root.GetProperty("ready").GetBoolean();
         Console.WriteLine($"✓ Prometheus exporter running (version {root.GetProperty("version").GetString()}, up {Duration(root.GetProperty("uptime_seconds").GetDouble())})");
-        Console.WriteLine($"  Metrics endpoint: http://{host}:{port}{root.GetProperty("metrics_path").GetString()}");
+        Console.WriteLine($"  Metrics endpoint: {origin}{root.GetProperty("metrics_path").GetString()}");
         Console.WriteLine($"  Ready:            {(ready ? "yes" : "no")}");
         Console.WriteLine($"  Series:           {root.GetProperty("series").GetInt32()}");
         Console.WriteLine($"  Scrapes:          {root.GetProperty("scrapes").GetInt64()} (last took {root.GetProperty("last_scrape_duration_seconds").GetDouble() * 1000:0.###} ms)");

@@ -22,6 +22,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
     private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
     private readonly ShardChannels _channels;
     private readonly PipelineOptions _options;
+    private readonly FailureLogLimit _failureLog = new();
     private int _started;
 
     public CollectorSupervisorActor(IReadOnlyList<CollectorSlot> slots, ShardChannels channels, PipelineOptions options)
@@ -90,7 +91,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(-1, Timeout.InfiniteTimeSpan, Decide);
+        new OneForOneStrategy(-1, -1, Decide, loggingEnabled: false); // Decide logs one line per failure
 
     private Directive Decide(Exception exception)
     {
@@ -106,7 +107,11 @@ internal sealed class CollectorSupervisorActor : UntypedActor
                     slot.Self.Errors.AddAtomic(1);
                     slot.Self.Up.Set(0);
                     slot.Collector.OnRunFailed();
-                    _options.Log?.Invoke($"collector {failed.CollectorSource} failed ({slot.Health.ConsecutiveFailures} in a row): {error}");
+                    if (_options.Log is { } log
+                        && _failureLog.Line(failed.CollectorSource, error, slot.Health.ConsecutiveFailures, _options.Time.GetUtcNow().ToUnixTimeMilliseconds()) is { } line)
+                    {
+                        log(_options.LogStackTraces ? $"{line}\n{failed.InnerException}" : line);
+                    }
                 }
             }
         }

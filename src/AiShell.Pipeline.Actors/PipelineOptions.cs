@@ -23,8 +23,11 @@ public sealed class PipelineOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Where collector failures and recoveries are reported (one line each); none when null.</summary>
+    /// <summary>Where collector failures and recoveries are reported (one line each, repeats limited); none when null.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>Debug logging: each logged collector failure carries the exception with its stack trace.</summary>
+    public bool LogStackTraces { get; init; }
 
     internal TimeSpan EffectiveTimeout => CollectTimeout ?? CollectInterval;
 

@@ -20,7 +20,7 @@ public static class ConfigEditor
         }
 
         YamlNode node = ToNode(key, value);
-        string? reason = key.Apply(new ExporterConfig(), node);
+        string? reason = key.ApplyNode(new ExporterConfig(), node);
         if (reason is not null)
         {
             throw new ConfigException([new ConfigError("config set", key.Path, reason)]);

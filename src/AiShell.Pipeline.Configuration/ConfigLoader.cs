@@ -29,9 +29,10 @@ public static class ConfigLoader
 
     /// <summary>
     /// Loads the config. A file named explicitly must exist; the default path may be absent, in which
-    /// case the embedded defaults are used.
+    /// case the embedded defaults are used. <paramref name="check"/> looks at what the config points
+    /// at (files, connection strings); its problems are reported with the file's own, all at once.
     /// </summary>
-    public static ExporterConfig Load(string? cliPath)
+    public static ExporterConfig Load(string? cliPath, Func<ExporterConfig, IEnumerable<ConfigError>>? check = null)
     {
         (string path, bool isExplicit) = Resolve(cliPath);
         if (!File.Exists(path))
@@ -49,7 +50,7 @@ public static class ConfigLoader
             throw new ConfigException($"{path}: cannot read config file: {ex.Message}", ex);
         }
 
-        return Parse(text, path, requireSettings: true);
+        return Parse(text, path, requireSettings: true, check);
     }
 
     /// <param name="requireSettings">
@@ -58,7 +59,8 @@ public static class ConfigLoader
     /// like: running it would mean the defaults (every address, no access control, no databases), so
     /// it is refused. To run on the defaults, remove the file. (<c>config set</c> starts from nothing.)
     /// </param>
-    public static ExporterConfig Parse(string yaml, string source, bool requireSettings = false)
+    public static ExporterConfig Parse(string yaml, string source, bool requireSettings = false,
+        Func<ExporterConfig, IEnumerable<ConfigError>>? check = null)
     {
         YamlMappingNode? root = ParseDocument(yaml, source);
         var config = new ExporterConfig { Source = source };
@@ -83,7 +85,12 @@ public static class ConfigLoader
         }
 
         CrossCheck(config, source, errors);
-        return errors.Count > 0 ? throw new ConfigException(errors) : config;
+        if (check is not null)
+        {
+            errors.AddRange(check(config));
+        }
+
+        return errors.Count > 0 ? throw new ConfigException([.. errors.OrderBy(static e => e.Line == 0 ? long.MaxValue : e.Line)]) : config;
     }
 
     /// <summary>Rules that span keys: names a custom metric's databases list must exist.</summary>
@@ -95,21 +102,21 @@ public static class ConfigLoader
             {
                 if (!config.Databases.Exists(d => d.Name == database))
                 {
-                    errors.Add(new ConfigError(source, "prometheus.custom_metrics",
+                    errors.Add(config.ErrorAt("prometheus.custom_metrics",
                         $"'{metric.Name}' names database '{database}', which is not in prometheus.databases"));
                 }
             }
 
             if (metric.Query is not null && config.Databases.Count == 0)
             {
-                errors.Add(new ConfigError(source, "prometheus.custom_metrics",
+                errors.Add(config.ErrorAt("prometheus.custom_metrics",
                     $"'{metric.Name}' has a query but prometheus.databases is empty"));
             }
         }
 
         if (config.IngestMaxInflightBytes < config.IngestMaxBodyBytes)
         {
-            errors.Add(new ConfigError(source, "prometheus.ingest.max_inflight_bytes",
+            errors.Add(config.ErrorAt("prometheus.ingest.max_inflight_bytes",
                 $"{config.IngestMaxInflightBytes} is less than prometheus.ingest.max_body_bytes ({config.IngestMaxBodyBytes}): a body of the largest size could never be taken"));
         }
 
@@ -119,7 +126,7 @@ public static class ConfigLoader
             {
                 if (config.ConstantLabels.Exists(kv => kv.Key == label))
                 {
-                    errors.Add(new ConfigError(source, "prometheus.databases",
+                    errors.Add(config.ErrorAt("prometheus.databases",
                         $"'{database.Name}': label '{label}' is already a constant label in prometheus.labels"));
                 }
             }
@@ -216,10 +223,12 @@ public static class ConfigLoader
                 continue;
             }
 
-            string? reason = key.Apply(config, value);
-            if (reason is not null)
+            config.Lines[path] = keyNode.Start.Line;
+            var problems = new ValueProblems();
+            key.Apply(config, value, problems);
+            foreach ((string field, string reason, long line) in problems)
             {
-                errors.Add(new ConfigError(source, path, reason, value.Start.Line));
+                errors.Add(new ConfigError(source, path + field, reason, line));
             }
         }
     }

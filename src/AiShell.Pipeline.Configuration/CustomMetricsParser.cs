@@ -9,35 +9,42 @@ internal static class CustomMetricsParser
 {
     private static readonly string[] Fields = ["name", "type", "help", "labels", "buckets", "query", "databases"];
 
-    public static string? Apply(ExporterConfig config, YamlNode node)
+    public static void Apply(ExporterConfig config, YamlNode node, ValueProblems problems)
     {
         if (node is not YamlSequenceNode sequence)
         {
-            return "must be a list of {name, type, help, labels}";
+            problems.Add(node, "must be a list of {name, type, help, labels}");
+            return;
         }
 
         var parsed = new List<CustomMetricConfig>();
+        int before = problems.Count;
         int index = 0;
         foreach (YamlNode item in sequence)
         {
+            string field = $"[{index}]";
             string? error = ParseOne(item, out CustomMetricConfig? metric);
             if (error is not null)
             {
-                return $"entry {index}: {error}";
+                problems.Add(item, error, field);
             }
-
-            if (parsed.Exists(m => m.Name == metric!.Name))
+            else if (parsed.Exists(m => m.Name == metric!.Name))
             {
-                return $"entry {index}: '{metric!.Name}' is declared twice";
+                problems.Add(item, $"'{metric!.Name}' is declared twice", field);
+            }
+            else
+            {
+                parsed.Add(metric!);
             }
 
-            parsed.Add(metric!);
             index++;
         }
 
-        config.CustomMetrics.Clear();
-        config.CustomMetrics.AddRange(parsed);
-        return null;
+        if (problems.Count == before)
+        {
+            config.CustomMetrics.Clear();
+            config.CustomMetrics.AddRange(parsed);
+        }
     }
 
     public static string Show(ExporterConfig config) =>

@@ -13,35 +13,36 @@ internal static class DatabasesParser
         "auto_discover", "include", "exclude", "top_tables", "query_source",
     ];
 
-    public static string? Apply(ExporterConfig config, YamlNode node)
+    public static void Apply(ExporterConfig config, YamlNode node, ValueProblems problems)
     {
         if (node is not YamlSequenceNode sequence)
         {
-            return "must be a list of {name, connection_string, ...}";
+            problems.Add(node, "must be a list of {name, connection_string, ...}");
+            return;
         }
 
+        // Entries with problems are kept too: the config is refused anyway, and keeping them lets the
+        // checks of what they name (password files, connection strings) report in the same pass.
         var parsed = new List<DatabaseConfig>();
         int index = 0;
         foreach (YamlNode item in sequence)
         {
-            string? error = ParseOne(item, out DatabaseConfig? database);
-            if (error is not null)
+            var entry = new Entry(config, problems, $"[{index}]");
+            if (ParseOne(item, entry) is { } database)
             {
-                return $"entry {index}: {error}";
+                if (parsed.Exists(d => d.Name == database.Name))
+                {
+                    entry.Problem(item, "name", $"'{database.Name}' is used twice");
+                }
+
+                parsed.Add(database);
             }
 
-            if (parsed.Exists(d => d.Name == database!.Name))
-            {
-                return $"entry {index}: name '{database!.Name}' is used twice";
-            }
-
-            parsed.Add(database!);
             index++;
         }
 
         config.Databases.Clear();
         config.Databases.AddRange(parsed);
-        return null;
     }
 
     /// <summary>Names only: connection strings may hold passwords and are never shown.</summary>
@@ -49,12 +50,42 @@ internal static class DatabasesParser
         config.Databases.Count == 0 ? "[]"
             : string.Join("\n", config.Databases.Select(d => $"- {d.Name}{(d.AutoDiscover ? " (auto_discover)" : "")}"));
 
-    private static string? ParseOne(YamlNode item, out DatabaseConfig? database)
+    /// <summary>One entry's fields: where problems go and which lines the later checks point at.</summary>
+    private readonly record struct Entry(ExporterConfig Config, ValueProblems Problems, string Index)
     {
-        database = null;
+        public void Problem(YamlNode at, string field, string reason) => Problems.Add(at, reason, field.Length == 0 ? Index : $"{Index}.{field}");
+
+        /// <summary>The field's text, its line noted for later checks; null when absent or not a single value.</summary>
+        public string? Scalar(YamlMappingNode map, string field) => TryScalar(map, field, out string text, out _) ? text : null;
+
+        public bool TryScalar(YamlMappingNode map, string field, out string text, out YamlNode at)
+        {
+            text = "";
+            at = map;
+            if (!map.Children.TryGetValue(new YamlScalarNode(field), out YamlNode? value))
+            {
+                return false;
+            }
+
+            at = value;
+            Config.Lines[$"prometheus.databases{Index}.{field}"] = value.Start.Line;
+            if (value is YamlScalarNode { Value: { } scalar })
+            {
+                text = scalar;
+                return true;
+            }
+
+            Problem(value, field, "must be a single value");
+            return false;
+        }
+    }
+
+    private static DatabaseConfig? ParseOne(YamlNode item, Entry entry)
+    {
         if (item is not YamlMappingNode map)
         {
-            return "must be a mapping with name and connection_string";
+            entry.Problem(item, "", "must be a mapping with name and connection_string");
+            return null;
         }
 
         foreach (YamlNode key in map.Children.Keys)
@@ -62,20 +93,20 @@ internal static class DatabasesParser
             string k = ConfigKeys.Describe(key);
             if (Array.IndexOf(Fields, k) < 0)
             {
-                return $"unknown field '{k}' (expected {string.Join(", ", Fields)})";
+                entry.Problem(key, k, $"unknown field (expected {string.Join(", ", Fields)})");
             }
         }
 
-        string name = Scalar(map, "name") ?? "";
+        string name = entry.Scalar(map, "name") ?? "";
         if (name.Length == 0 || name.Any(char.IsControl))
         {
-            return "name is required (it becomes the database label)";
+            entry.Problem(map, "name", "is required (it becomes the database label)");
         }
 
-        string connection = Scalar(map, "connection_string") ?? "";
+        string connection = entry.Scalar(map, "connection_string") ?? "";
         if (connection.Length == 0)
         {
-            return $"'{name}': connection_string is required";
+            entry.Problem(map, "connection_string", "is required (host=... dbname=... user=..., or a postgresql:// URL)");
         }
 
         var labels = new List<KeyValuePair<string, string>>();
@@ -83,72 +114,69 @@ internal static class DatabasesParser
         {
             if (labelNode is not YamlMappingNode labelMap)
             {
-                return $"'{name}': labels must be a mapping of label name to value";
+                entry.Problem(labelNode, "labels", "must be a mapping of label name to value");
             }
-
-            foreach ((YamlNode k, YamlNode v) in labelMap.Children)
+            else
             {
-                string label = ConfigKeys.Describe(k);
-                if (!NameRules.IsValidLabelName(label) || label is "database")
+                foreach ((YamlNode k, YamlNode v) in labelMap.Children)
                 {
-                    return $"'{name}': '{label}' is not a usable label name";
-                }
+                    string label = ConfigKeys.Describe(k);
+                    if (!NameRules.IsValidLabelName(label) || label is "database")
+                    {
+                        entry.Problem(k, "labels", $"'{label}' is not a usable label name");
+                    }
 
-                labels.Add(new(label, ConfigKeys.Describe(v)));
+                    labels.Add(new(label, ConfigKeys.Describe(v)));
+                }
             }
         }
 
         TimeSpan timeout = DatabaseConfig.DefaultStatementTimeout;
-        if (Scalar(map, "statement_timeout") is { } t)
+        if (entry.TryScalar(map, "statement_timeout", out string t, out YamlNode at)
+            && (!Scalars.TryDuration(t, out timeout) || timeout < TimeSpan.FromMilliseconds(10) || timeout > TimeSpan.FromMinutes(10)))
         {
-            if (!Scalars.TryDuration(t, out timeout) || timeout < TimeSpan.FromMilliseconds(10) || timeout > TimeSpan.FromMinutes(10))
-            {
-                return $"'{name}': statement_timeout '{t}' is not a duration between 10ms and 10m";
-            }
+            entry.Problem(at, "statement_timeout", $"'{t}' is not a duration between 10ms and 10m");
         }
 
         bool discover = false;
-        if (Scalar(map, "auto_discover") is { } d && !Scalars.TryBool(d, out discover))
+        if (entry.TryScalar(map, "auto_discover", out string d, out at) && !Scalars.TryBool(d, out discover))
         {
-            return $"'{name}': auto_discover '{d}' is not a boolean";
+            entry.Problem(at, "auto_discover", $"'{d}' is not a boolean (true/false)");
         }
 
         int top = DatabaseConfig.DefaultTopTables;
-        if (Scalar(map, "top_tables") is { } n && (!Scalars.TryInt(n, out top) || top < 0 || top > 10_000))
+        if (entry.TryScalar(map, "top_tables", out string n, out at) && (!Scalars.TryInt(n, out top) || top < 0 || top > 10_000))
         {
-            return $"'{name}': top_tables '{n}' is not a whole number from 0 to 10000";
+            entry.Problem(at, "top_tables", $"'{n}' is not a whole number from 0 to 10000");
         }
 
         QuerySource source = QuerySource.Auto;
-        if (Scalar(map, "query_source") is { } q)
+        if (entry.TryScalar(map, "query_source", out string q, out at))
         {
             switch (q)
             {
-                case "auto": source = QuerySource.Auto; break;
+                case "auto": break;
                 case "events": source = QuerySource.Events; break;
                 case "statements": source = QuerySource.Statements; break;
-                default: return $"'{name}': query_source '{q}' must be auto, events or statements";
+                default: entry.Problem(at, "query_source", $"'{q}' must be auto, events or statements"); break;
             }
         }
 
-        string? includeError = ReadNames(map, "include", name, out string[] include);
-        string? excludeError = ReadNames(map, "exclude", name, out string[] exclude);
-        if ((includeError ?? excludeError) is { } error)
-        {
-            return error;
-        }
-
+        string[] include = ReadNames(map, "include", entry);
+        string[] exclude = ReadNames(map, "exclude", entry);
         if (!discover && (include.Length > 0 || exclude.Length > 0))
         {
-            return $"'{name}': include/exclude apply only with auto_discover: true";
+            entry.Problem(map, include.Length > 0 ? "include" : "exclude", "applies only with auto_discover: true");
         }
 
-        database = new DatabaseConfig
+        string? passwordFile = entry.Scalar(map, "password_file");
+        string? passwordEnv = entry.Scalar(map, "password_env");
+        return new DatabaseConfig
         {
             Name = name,
             ConnectionString = connection,
-            PasswordFile = Scalar(map, "password_file"),
-            PasswordEnv = Scalar(map, "password_env"),
+            PasswordFile = passwordFile,
+            PasswordEnv = passwordEnv,
             Labels = labels,
             StatementTimeout = timeout,
             AutoDiscover = discover,
@@ -157,26 +185,21 @@ internal static class DatabasesParser
             TopTables = top,
             QuerySource = source,
         };
-        return null;
     }
 
-    private static string? ReadNames(YamlMappingNode map, string field, string name, out string[] names)
+    private static string[] ReadNames(YamlMappingNode map, string field, Entry entry)
     {
-        names = [];
         if (!map.Children.TryGetValue(new YamlScalarNode(field), out YamlNode? node))
         {
-            return null;
+            return [];
         }
 
         if (node is not YamlSequenceNode seq)
         {
-            return $"'{name}': {field} must be a list of database names";
+            entry.Problem(node, field, "must be a list of database names");
+            return [];
         }
 
-        names = seq.Select(ConfigKeys.Describe).ToArray();
-        return null;
+        return [.. seq.Select(ConfigKeys.Describe)];
     }
-
-    private static string? Scalar(YamlMappingNode map, string key) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? v) && v is YamlScalarNode s ? s.Value : null;
 }

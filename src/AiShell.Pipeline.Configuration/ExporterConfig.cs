@@ -11,6 +11,15 @@ public sealed class ExporterConfig
     /// <summary>Where the values came from: a file path, or <c>(defaults)</c>.</summary>
     public string Source { get; set; } = "(defaults)";
 
+    /// <summary>
+    /// The line each key and field was read from (<c>prometheus.databases[1].password_file</c>), so
+    /// checks made after parsing (files, certificates, connection strings) point at the right line.
+    /// </summary>
+    internal Dictionary<string, long> Lines { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A problem with a key or field of this config, at the line it was read from.</summary>
+    public ConfigError ErrorAt(string key, string reason) => new(Source, key, reason, Lines.GetValueOrDefault(key));
+
     public bool Enabled { get; set; } = true;
     public int Port { get; set; } = DefaultPort;
     public string Host { get; set; } = "0.0.0.0";
@@ -144,6 +153,9 @@ public sealed class AlertThresholds
 /// </summary>
 public sealed class WebConfig
 {
+    /// <summary>The shortest bearer token taken, in the config and in bearer_token_file (AccessControl.MinTokenLength is the same rule at run time).</summary>
+    public const int MinTokenLength = 16;
+
     public string? TlsCertFile { get; set; }
     public string? TlsKeyFile { get; set; }
     public Dictionary<string, string> BasicAuthUsers { get; } = new(StringComparer.Ordinal);

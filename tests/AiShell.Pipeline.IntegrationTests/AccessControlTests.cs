@@ -184,8 +184,26 @@ public sealed class AccessControlTests
                 "--host", "127.0.0.1", "--port", exporter.MetricsUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)];
             RunResult insecure = await ProcessRunner.RunAsync(NativeBinary.Path, [.. status, "--insecure"], ExporterProcess.Env(exporter.Home));
             Assert.True(insecure.ExitCode == 0, insecure.All);
+            Assert.Contains($"Metrics endpoint: https://127.0.0.1:{exporter.MetricsUrl.Port}/metrics", insecure.Stdout, StringComparison.Ordinal);
             RunResult untrusted = await ProcessRunner.RunAsync(NativeBinary.Path, status, ExporterProcess.Env(exporter.Home));
             Assert.Equal(1, untrusted.ExitCode);
+            Assert.Contains($"not reachable at https://127.0.0.1:{exporter.MetricsUrl.Port}", untrusted.Stderr, StringComparison.Ordinal);
+
+            // A rotation that leaves a broken key: the working certificate keeps serving, and the log says why, once.
+            // (openssl writes the key before the certificate, so the rotation above may have logged one already.)
+            int FailureLines() => exporter.Stderr.Split('\n').Count(l => l.Contains("TLS certificate reload failed", StringComparison.Ordinal));
+            int before = FailureLines();
+            await File.WriteAllTextAsync(key, "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n");
+            for (int i = 0; i < 40 && FailureLines() == before; i++)
+            {
+                await Task.Delay(100);
+                Assert.Equal(second, await ServedThumbprintAsync());
+            }
+
+            Assert.Contains($"warning: TLS certificate reload failed, still serving the previous certificate: {cert} / {key}", exporter.Stderr, StringComparison.Ordinal);
+            await Task.Delay(1100);
+            Assert.Equal(second, await ServedThumbprintAsync());
+            Assert.Equal(before + 1, FailureLines());
         }
         finally
         {

@@ -105,4 +105,14 @@ public sealed class LoadtestTests
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("✗", result.Stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>-c is --config in every command, loadtest too (it was also --concurrency there).</summary>
+    [Fact]
+    public async Task DashC_IsTheConfigFile()
+    {
+        using var home = new TempHome();
+        RunResult result = await home.RunAsync("loadtest", "--synthetic", "-c", "/nonexistent/loadtest.yaml", "--duration", "1s");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("✗ /nonexistent/loadtest.yaml: config file not found\n", result.Stderr);
+    }
 }

@@ -15,15 +15,12 @@ public static class PostgresDataSource
     public static NpgsqlDataSource Create(PostgresTargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        NpgsqlConnectionStringBuilder csb;
-        try
+        if (ConnectionStringProblem(options.ConnectionString) is { } problem)
         {
-            csb = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            throw new ArgumentException($"database '{options.Name}': connection_string {problem}");
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
-        {
-            throw new ArgumentException($"database '{options.Name}': connection_string is not valid Npgsql syntax ({Redact(ex.Message)})", ex);
-        }
+
+        var csb = new NpgsqlConnectionStringBuilder(options.ConnectionString);
 
         if (options.Password is not null)
         {
@@ -41,6 +38,47 @@ public static class PostgresDataSource
 
         var builder = new NpgsqlDataSourceBuilder(csb.ConnectionString);
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Why a connection string cannot be used, in plain words that never repeat a value from it (a
+    /// value may be a password); null when it can. Checked in three steps so the reason is precise:
+    /// the KEY=VALUE syntax, then each key's name, then each value's kind.
+    /// </summary>
+    public static string? ConnectionStringProblem(string connectionString)
+    {
+        var pairs = new System.Data.Common.DbConnectionStringBuilder();
+        try
+        {
+            pairs.ConnectionString = connectionString;
+        }
+        catch (ArgumentException ex)
+        {
+            // "... starting at index 7." (or "ADP_ConnectionStringSyntax, 7" without resource text)
+            System.Text.RegularExpressions.Match at = System.Text.RegularExpressions.Regex.Match(ex.Message, @"(\d+)\D*$");
+            string where = at.Success ? $" near character {int.Parse(at.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + 1}" : "";
+            return $"is not a list of KEY=VALUE pairs separated by ';'{where} (e.g. Host=db;Database=app;Username=aishell; quote a value holding ';' in double quotes)";
+        }
+
+        var npgsql = new NpgsqlConnectionStringBuilder();
+        foreach (string key in pairs.Keys)
+        {
+            if (!npgsql.ContainsKey(key))
+            {
+                return $"'{key}' is not a PostgreSQL connection setting (Host, Port, Database, Username, Password, SSL Mode, ...)";
+            }
+
+            try
+            {
+                npgsql[key] = pairs[key];
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
+            {
+                return $"the value of '{key}' is not of the kind it takes (a number, true/false, or one of its named choices)";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Keeps exception text free of anything after '=' that could be a secret.</summary>

@@ -5,21 +5,24 @@ namespace AiShell.Pipeline.Server.Security;
 /// <summary>
 /// The server certificate from PEM files, picked up again when either file changes (checked at most
 /// once a second, on a handshake), so certificates can be rotated without a restart. A rotation that
-/// leaves unreadable files keeps serving the previous certificate.
+/// leaves unreadable or mismatched files keeps serving the previous certificate and says so in the log,
+/// once per change of the files.
 /// </summary>
 public sealed class TlsCertificates
 {
     private readonly string _certFile;
     private readonly string _keyFile;
+    private readonly Action<string>? _log;
     private readonly Lock _gate = new();
     private X509Certificate2 _current;
     private (DateTime Cert, DateTime Key) _stamps;
     private long _nextCheck;
 
-    public TlsCertificates(string certFile, string keyFile)
+    public TlsCertificates(string certFile, string keyFile, Action<string>? log = null)
     {
         _certFile = certFile;
         _keyFile = keyFile;
+        _log = log;
         _stamps = Stamps();
         _current = Load();
     }
@@ -43,12 +46,23 @@ public sealed class TlsCertificates
                     try
                     {
                         _current = Load();
-                        _stamps = stamps;
+                        _log?.Invoke($"TLS certificate reloaded from {_certFile} (expires {_current.NotAfter.ToUniversalTime():yyyy-MM-dd})");
                     }
-                    catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException)
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
                     {
-                        // half-written or mismatched files: keep the certificate that works
+                        // Half-written or mismatched files: keep the certificate that works. The stamps
+                        // are taken anyway so the failure is logged once, and a later write retries.
+                        _log?.Invoke($"warning: TLS certificate reload failed, still serving the previous certificate: " +
+                            $"{_certFile} / {_keyFile}: " + ex switch
+                            {
+                                FileNotFoundException or DirectoryNotFoundException => "no such file",
+                                UnauthorizedAccessException => "permission denied",
+                                IOException io => io.Message,
+                                _ => "not a PEM certificate with its matching key",
+                            });
                     }
+
+                    _stamps = stamps;
                 }
 
                 return _current;
