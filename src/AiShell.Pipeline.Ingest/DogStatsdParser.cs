@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AiShell.Pipeline.Metrics;
 
 namespace AiShell.Pipeline.Ingest;
 
@@ -13,11 +14,16 @@ namespace AiShell.Pipeline.Ingest;
 /// <item><term>aishell.connection_error (c)</term><description>tags database, error.</description></item>
 /// <item><term>aishell.feature (c)</term><description>tag feature.</description></item>
 /// <item><term>aishell.users (g)</term><description>tag role.</description></item>
-/// <item><term>aishell.custom.NAME (c|g|h|d|ms)</term><description>a declared custom metric; tags are its labels.</description></item>
+/// <item><term>aishell.custom.NAME</term><description>a declared custom metric, by its type: c for a counter, g for a gauge, ms|h|d for a histogram; tags are its labels.</description></item>
 /// </list>
-/// Counter sample rates (<c>|@0.1</c>) scale the count; rates below <see cref="MinSampleRate"/> are refused.
-/// Malformed lines are reported by reason.
+/// Sample rates (<c>|@0.1</c>) scale a counter's increment and make a timing stand for round(1/rate)
+/// observations; rates below <see cref="MinSampleRate"/> are refused. Timings may carry several
+/// values (<c>:0.5:120:3000|ms</c>, DogStatsD 1.1). A gauge value with a sign changes the gauge by
+/// that amount. Malformed lines are reported by reason.
 /// </summary>
+/// <summary>The declared type of a custom metric by name, or null when none is declared.</summary>
+public delegate MetricType? CustomMetricType(ReadOnlySpan<char> name);
+
 public static class DogStatsdParser
 {
     public const string ReasonSyntax = "syntax";
@@ -32,16 +38,50 @@ public static class DogStatsdParser
     public const double MinSampleRate = 1e-6;
 
     /// <summary>Parses one line; returns null and the event, or the drop reason.</summary>
-    public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e) => TryParse(line, prefix, null, out e);
+    public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e) => TryParse(line, prefix, null, null, 0, out e, out _);
 
     /// <summary>
     /// Parses one line, taking tag values from <paramref name="pool"/> when given (the UDP loop's:
     /// repeated values cost no allocation and come out as the same instances).
     /// </summary>
-    internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, out IngestEvent e)
+    internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, out IngestEvent e) =>
+        TryParse(line, prefix, pool, null, 0, out e, out _);
+
+    /// <summary>
+    /// Every event of one line: one per value (<c>name:0.5:120:3000|ms</c> is three), each checked
+    /// against the declared custom metrics' types. Returns null, or the reason the whole line is
+    /// refused (nothing of it is added then).
+    /// </summary>
+    public static string? TryParseAll(ReadOnlySpan<char> line, string prefix, CustomMetricType? customTypes, List<IngestEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        string? reason = TryParse(line, prefix, null, customTypes, 0, out IngestEvent first, out int values);
+        if (reason is not null)
+        {
+            return reason;
+        }
+
+        events.Add(first);
+        for (int i = 1; i < values; i++)
+        {
+            _ = TryParse(line, prefix, null, customTypes, i, out IngestEvent next, out _); // checked with the first
+            events.Add(next);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The event of value <paramref name="valueIndex"/> of a line with <paramref name="values"/>
+    /// values. Value 0 checks all of them, so a line is taken whole or refused whole; the caller
+    /// then asks for values 1 to <paramref name="values"/> - 1.
+    /// </summary>
+    internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, CustomMetricType? customTypes,
+        int valueIndex, out IngestEvent e, out int values)
     {
         e = default;
-        if (TryParseQuery(line, prefix, pool, ref e))
+        values = 1;
+        if (valueIndex == 0 && TryParseQuery(line, prefix, pool, ref e))
         {
             return null;
         }
@@ -54,16 +94,34 @@ public static class DogStatsdParser
         }
 
         ReadOnlySpan<char> name = line[..colon];
-        if (!TryParseNumber(line[(colon + 1)..bar], out double value) || !double.IsFinite(value))
+        ReadOnlySpan<char> allValues = line[(colon + 1)..bar];
+        values = allValues.Count(':') + 1;
+        ReadOnlySpan<char> valueText = default;
+        int index = 0;
+        foreach (Range range in allValues.Split(':'))
         {
-            return ReasonBadValue;
+            ReadOnlySpan<char> text = allValues[range];
+            if (index == valueIndex)
+            {
+                valueText = text;
+            }
+
+            if ((valueIndex == 0 || index == valueIndex) && (!TryParseNumber(text, out double each) || !double.IsFinite(each)))
+            {
+                return ReasonBadValue;
+            }
+
+            index++;
         }
 
+        TryParseNumber(valueText, out double value);
+        bool signed = valueText.Length > 0 && valueText[0] is '+' or '-';
         ReadOnlySpan<char> rest = line[(bar + 1)..];
         int next = rest.IndexOf('|');
         ReadOnlySpan<char> type = next < 0 ? rest : rest[..next];
         double rate = 1;
         ReadOnlySpan<char> tags = default;
+        string? merged = null; // a second |# section (statsd_exporter merges them): rare, so a string
         while (next >= 0)
         {
             rest = rest[(next + 1)..];
@@ -83,8 +141,18 @@ public static class DogStatsdParser
             }
             else if (part.StartsWith('#'))
             {
-                tags = part[1..];
+                if (tags.IsEmpty)
+                {
+                    tags = part[1..];
+                }
+                else
+                {
+                    merged = string.Concat(part[1..], ",", tags); // for a name in both, the later section's value counts
+                    tags = merged;
+                }
             }
+
+            // Anything else is a field this exporter has no use for: |c:CONTAINER_ID, |T<unix time>.
         }
 
         if (!double.IsFinite(value / rate))
@@ -93,6 +161,14 @@ public static class DogStatsdParser
         }
 
         bool timer = type is "ms" or "h" or "d";
+        if (values > 1 && !timer)
+        {
+            return ReasonBadType; // several values are observations: timers, histograms, distributions only
+        }
+
+        // A sampled observation stands for round(1 / rate) of them (exact for rates 1/N, as clients
+        // send them; statsd_exporter truncates instead). At MinSampleRate that is a million.
+        long count = timer && rate < 1 ? (long)Math.Round(1 / rate) : 1;
         double seconds = type is "ms" ? value / 1000.0 : value;
         if (!name.StartsWith(prefix, StringComparison.Ordinal) || name.Length <= prefix.Length || name[prefix.Length] != '.')
         {
@@ -105,21 +181,23 @@ public static class DogStatsdParser
             case "query" when timer:
                 e.Kind = EventKind.Query;
                 e.Duration = seconds;
+                e.Count = count;
                 QueryTags(tags, pool, ref e);
                 return null;
             case "request" when timer:
                 e.Kind = EventKind.Request;
                 e.Duration = seconds;
+                e.Count = count;
                 RequestTags(tags, pool, ref e);
                 return null;
             case "connection.active" when type is "g":
-                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), Active = value };
+                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), Active = value, Relative = signed };
                 return null;
             case "connection.pool_size" when type is "g":
-                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), PoolSize = value };
+                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), PoolSize = value, Relative = signed };
                 return null;
             case "connection.wait" when timer:
-                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), Wait = seconds };
+                e = new IngestEvent { Kind = EventKind.Connection, Database = Tag(tags, "database", pool), Wait = seconds, Count = count };
                 return null;
             case "connection_error" when type is "c":
                 e = new IngestEvent { Kind = EventKind.ConnectionError, Database = Tag(tags, "database", pool), Error = Tag(tags, "error", pool), Value = value / rate };
@@ -128,21 +206,42 @@ public static class DogStatsdParser
                 e = new IngestEvent { Kind = EventKind.Feature, Feature = Tag(tags, "feature", pool), Value = value / rate };
                 return null;
             case "users" when type is "g":
-                e = new IngestEvent { Kind = EventKind.Users, Role = Tag(tags, "role", pool), Active = value };
+                e = new IngestEvent { Kind = EventKind.Users, Role = Tag(tags, "role", pool), Active = value, Relative = signed };
                 return null;
             case "query" or "request" or "connection.active" or "connection.pool_size" or "connection.wait"
                 or "connection_error" or "feature" or "users":
                 return ReasonBadType;
         }
 
-        if (metric.StartsWith("custom.", StringComparison.Ordinal) && type is "c" or "g" or "h" or "d" or "ms")
+        if (!metric.StartsWith("custom.", StringComparison.Ordinal))
         {
-            e = new IngestEvent { Kind = EventKind.Custom, Name = metric["custom.".Length..].ToString(), Labels = ParseTags(tags, pool),
-                Value = type is "c" ? value / rate : type is "ms" ? seconds : value };
-            return null;
+            return ReasonUnknownMetric;
         }
 
-        return metric.StartsWith("custom.", StringComparison.Ordinal) ? ReasonBadType : ReasonUnknownMetric;
+        ReadOnlySpan<char> customName = metric["custom.".Length..];
+        if (customTypes is not null)
+        {
+            switch (customTypes(customName))
+            {
+                case null:
+                    return ReasonUnknownMetric;
+                case MetricType.Counter when type is not "c":
+                case MetricType.Gauge when type is not "g":
+                case MetricType.Histogram when !timer:
+                    return ReasonBadType;
+            }
+        }
+        else if (!(timer || type is "c" or "g"))
+        {
+            return ReasonBadType;
+        }
+
+        e = new IngestEvent
+        {
+            Kind = EventKind.Custom, Name = customName.ToString(), Labels = ParseTags(tags, pool),
+            Value = type is "c" ? value / rate : type is "ms" ? seconds : value, Count = count, Relative = type is "g" && signed,
+        };
+        return null;
     }
 
     /// <summary>
@@ -327,7 +426,7 @@ public static class DogStatsdParser
 
     private static string Text(ReadOnlySpan<char> value, StringPool? pool) => pool is null ? value.ToString() : pool.Get(value);
 
-    /// <summary>The <c>name:value</c> tags of a comma-separated list, in order; tags without a name are skipped.</summary>
+    /// <summary>The <c>name:value</c> (or <c>#name:value</c>) tags of a comma-separated list, in order; tags without a name are skipped.</summary>
     private ref struct TagCursor(ReadOnlySpan<char> tags)
     {
         private ReadOnlySpan<char> _rest = tags;
@@ -359,10 +458,11 @@ public static class DogStatsdParser
 
                 ReadOnlySpan<char> tag = rest[..end];
                 rest = end < rest.Length ? rest[(end + 1)..] : default;
-                if (colon > 0)
+                int start = tag.Length > 0 && tag[0] == '#' ? 1 : 0; // "#key:value", as PHP clients write each tag
+                if (colon > start)
                 {
                     _rest = rest;
-                    name = tag[..colon];
+                    name = tag[start..colon];
                     value = tag[(colon + 1)..];
                     return true;
                 }

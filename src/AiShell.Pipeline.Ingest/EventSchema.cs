@@ -26,6 +26,7 @@ public sealed class EventSchema
     private readonly SeriesGroup _queryGroup; // counter, histogram and summary: one lookup per query event
     private readonly SeriesGroup _slowGroup, _errorGroup; // one counter each, tallied like the query group's
     private readonly Dictionary<string, (CustomEventMetric Spec, MetricFamily Family)> _custom = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CustomEventMetric Spec, MetricFamily Family)>.AlternateLookup<ReadOnlySpan<char>> _customByName;
     private readonly double[] _thresholds;
     private readonly string[] _thresholdLabels;
     private readonly TimeProvider _time;
@@ -69,7 +70,13 @@ public sealed class EventSchema
                 ?? (metric.Type == MetricType.Histogram ? registry.Options.ResolveBuckets(new MetricDescriptor(metric.Name, "", MetricType.Histogram, [], "query_duration")) : null));
             _custom[metric.Name] = (metric, registry.Register(descriptor));
         }
+
+        _customByName = _custom.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>The declared type of the custom metric <paramref name="name"/>, or null (no string made for the lookup).</summary>
+    public MetricType? CustomTypeOf(ReadOnlySpan<char> name) =>
+        _customByName.TryGetValue(name, out (CustomEventMetric Spec, MetricFamily Family) custom) ? custom.Spec.Type : null;
 
     /// <summary>Samples one event of this kind can add at most (for admission before folding).</summary>
     public int MaxSamplesPerEvent => 5 + _thresholds.Length;
@@ -102,7 +109,8 @@ public sealed class EventSchema
                     return "a connection event needs active, pool_size or wait_seconds";
                 }
 
-                return NonNegative(e.Active, "active") ?? NonNegative(e.PoolSize, "pool_size") ?? NonNegative(e.Wait, "wait_seconds");
+                return (e.Relative ? Finite(e.Active, "active") ?? Finite(e.PoolSize, "pool_size") : NonNegative(e.Active, "active") ?? NonNegative(e.PoolSize, "pool_size"))
+                    ?? NonNegative(e.Wait, "wait_seconds");
 
             case EventKind.ConnectionError:
                 e.Error = NormaliseError(e.Error);
@@ -128,7 +136,7 @@ public sealed class EventSchema
                 return Required(e.Feature, "feature") ?? (e.Value < 0 || !double.IsFinite(e.Value) ? "value must be a non-negative count" : null);
 
             case EventKind.Users:
-                return Required(e.Role, "role") ?? (e.Active is null ? "active is required" : NonNegative(e.Active, "active"));
+                return Required(e.Role, "role") ?? (e.Active is null ? "active is required" : e.Relative ? Finite(e.Active, "active") : NonNegative(e.Active, "active"));
 
             default:
                 return ValidateCustom(ref e);
@@ -235,17 +243,17 @@ public sealed class EventSchema
             case EventKind.Connection:
                 if (e.Active is { } active)
                 {
-                    batch.Set(_connectionsActive.WithLabels(e.Database!, "pool"), active);
+                    SetOrChange(batch, _connectionsActive.WithLabels(e.Database!, "pool"), active, e.Relative);
                 }
 
                 if (e.PoolSize is { } pool)
                 {
-                    batch.Set(_poolSize.WithLabels(e.Database!, "pool"), pool);
+                    SetOrChange(batch, _poolSize.WithLabels(e.Database!, "pool"), pool, e.Relative);
                 }
 
                 if (e.Wait is { } wait)
                 {
-                    batch.Observe(_connectionWait.WithLabels(e.Database!), wait);
+                    Observe(batch, _connectionWait.WithLabels(e.Database!), wait, e.Count);
                 }
 
                 break;
@@ -253,11 +261,11 @@ public sealed class EventSchema
                 batch.IncrementShared(_connectionErrors.WithLabels(e.Database!, e.Error!), e.Value);
                 break;
             case EventKind.Request:
-                batch.IncrementShared(_requests.WithLabels(e.Method!, e.Endpoint!, StatusLabel(e.HttpStatus)), 1);
-                batch.ObserveShared(_requestDuration.WithLabels(e.Method!, e.Endpoint!), e.Duration);
+                batch.Increment(_requests.WithLabels(e.Method!, e.Endpoint!, StatusLabel(e.HttpStatus)), Math.Max(1, e.Count));
+                Observe(batch, _requestDuration.WithLabels(e.Method!, e.Endpoint!), e.Duration, e.Count);
                 if (e.Size is { } size)
                 {
-                    batch.Observe(_requestSize.WithLabels(e.Method!, e.Endpoint!), size);
+                    Observe(batch, _requestSize.WithLabels(e.Method!, e.Endpoint!), size, e.Count);
                 }
 
                 break;
@@ -265,7 +273,7 @@ public sealed class EventSchema
                 batch.Increment(_featureUsage.WithLabels(e.Feature!), e.Value);
                 break;
             case EventKind.Users:
-                batch.Set(_activeUsers.WithLabels(e.Role!), e.Active!.Value);
+                SetOrChange(batch, _activeUsers.WithLabels(e.Role!), e.Active!.Value, e.Relative);
                 break;
             default:
                 FoldCustom(e, batch);
@@ -286,6 +294,13 @@ public sealed class EventSchema
         Unsafe.Add(ref values, 1) = e.Type!;
         Unsafe.Add(ref values, 2) = e.Status!;
         ReadOnlySpan<Series> query = _queryGroup.WithLabels(MemoryMarshal.CreateReadOnlySpan(ref values, QueryLabels.Length));
+        long count = e.Count; // > 1: a sampled statsd timing
+        if (count > 1)
+        {
+            FoldSampledQuery(e, query, batch);
+            return;
+        }
+
         batch.RecordEvent(query, e.Duration); // the counter counts it, the histogram and the summary observe the duration
         if (e.TraceId is { } traceId)
         {
@@ -310,6 +325,54 @@ public sealed class EventSchema
             Unsafe.Add(ref values, 1) = e.Type!;
             Unsafe.Add(ref values, 2) = e.Error!;
             batch.RecordEvent(_errorGroup.WithLabels(MemoryMarshal.CreateReadOnlySpan(ref values, QueryLabels.Length)), 0);
+        }
+    }
+
+    /// <summary>A query event that stands for <see cref="IngestEvent.Count"/> queries: every family moves by that many.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FoldSampledQuery(in IngestEvent e, ReadOnlySpan<Series> query, SampleBatchBuilder batch)
+    {
+        batch.RecordEvent(query, e.Duration, e.Count);
+        if (e.TraceId is { } traceId)
+        {
+            query[1].SetExemplar(e.Duration, Exemplar.Create("trace_id", traceId, e.Duration, _time.GetUtcNow()));
+        }
+
+        for (int i = 0; i < _thresholds.Length; i++)
+        {
+            if (e.Duration > _thresholds[i])
+            {
+                batch.RecordEvent(_slowGroup.WithLabels(e.Database!, _thresholdLabels[i]), 0, e.Count);
+            }
+        }
+
+        if (e.Status != "success")
+        {
+            batch.RecordEvent(_errorGroup.WithLabels(e.Database!, e.Type!, e.Error!), 0, e.Count);
+        }
+    }
+
+    private static void SetOrChange(SampleBatchBuilder batch, Series gauge, double value, bool relative)
+    {
+        if (relative)
+        {
+            batch.Increment(gauge, value);
+        }
+        else
+        {
+            batch.Set(gauge, value);
+        }
+    }
+
+    private static void Observe(SampleBatchBuilder batch, Series series, double value, long count)
+    {
+        if (count > 1)
+        {
+            batch.ObserveRepeated(series, value, count);
+        }
+        else
+        {
+            batch.Observe(series, value);
         }
     }
 
@@ -366,10 +429,10 @@ public sealed class EventSchema
                 batch.Increment(series, e.Value);
                 break;
             case MetricType.Gauge:
-                batch.Set(series, e.Value);
+                SetOrChange(batch, series, e.Value, e.Relative);
                 break;
             default:
-                batch.Observe(series, e.Value);
+                Observe(batch, series, e.Value, e.Count);
                 break;
         }
     }
@@ -379,6 +442,9 @@ public sealed class EventSchema
         string.IsNullOrEmpty(value) ? $"{field} is required"
             : value.Length > MaxLabelValueLength ? $"{field} is longer than {MaxLabelValueLength} characters"
             : null;
+
+    private static string? Finite(double? value, string field) =>
+        value is { } v && !double.IsFinite(v) ? $"{field} must be a finite number" : null;
 
     private static string? NonNegative(double? value, string field) =>
         value is { } v && (!double.IsFinite(v) || v < 0) ? $"{field} must be a non-negative number" : null;

@@ -47,6 +47,15 @@ public struct IngestEvent
     public List<KeyValuePair<string, string>>? Labels;
     public double Value;
 
+    /// <summary>
+    /// How many observations the event stands for; 0 and 1 both mean one. A sampled statsd timing
+    /// (<c>|ms|@0.25</c>) stands for round(1 / rate) of them: count and histogram move by that many.
+    /// </summary>
+    public long Count;
+
+    /// <summary>A gauge value that changes the gauge by that amount instead of setting it (statsd <c>+4|g</c>, <c>-10|g</c>).</summary>
+    public bool Relative;
+
     public static IngestEvent Query(string database, string type, string status, double seconds, string? error = null, string? traceId = null) =>
         new() { Kind = EventKind.Query, Database = database, Type = type, Status = status, Duration = seconds, Error = error, TraceId = traceId };
 }

@@ -123,6 +123,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
         char[] scratch = new char[65536];
         var lines = new List<Range>();
         var pool = new StringPool();
+        CustomMetricType customTypes = _ingestor.Schema.CustomTypeOf;
         var sender = new SocketAddress(_socket.AddressFamily);
         EventChunk chunk = RentChunk();
         try
@@ -163,7 +164,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 foreach (Range line in lines)
                 {
                     // Parsed straight into the chunk's slot (no copy of the event); a refused line's slot is reused.
-                    if (DogStatsdParser.TryParse(text[line], _prefix, pool, out chunk.Events[chunk.Count]) is { } reason)
+                    if (DogStatsdParser.TryParse(text[line], _prefix, pool, customTypes, 0, out chunk.Events[chunk.Count], out int values) is { } reason)
                     {
                         _ingestor.Rejected(IngestSources.Udp, reason);
                         continue;
@@ -172,6 +173,16 @@ public sealed class UdpIngestListener : IAsyncDisposable
                     if (++chunk.Count == ChunkEvents)
                     {
                         Queue(ref chunk);
+                    }
+
+                    // The other values of a multi-value timing (checked with the first).
+                    for (int value = 1; value < values; value++)
+                    {
+                        _ = DogStatsdParser.TryParse(text[line], _prefix, pool, customTypes, value, out chunk.Events[chunk.Count], out _);
+                        if (++chunk.Count == ChunkEvents)
+                        {
+                            Queue(ref chunk);
+                        }
                     }
                 }
             }

@@ -17,6 +17,7 @@ internal sealed class IngestHarness
         Schema = new EventSchema(Registry, [0.5, 1], [
             new CustomEventMetric("business_transactions", MetricType.Counter, "tx", ["type", "status"], null, "business_transactions_total"),
             new CustomEventMetric("revenue", MetricType.Gauge, "rev", ["product"], null),
+            new CustomEventMetric("latency", MetricType.Histogram, "lat", ["route"], [0.1, 1, 10]),
         ], Sources);
         Ingestor = new EventIngestor(Registry, Schema, Channels);
     }
@@ -56,4 +57,8 @@ internal sealed class IngestHarness
     }
 
     public long HistogramCount(string family, params string[] labels) => Registry.Find("aishell_" + family)!.WithLabels(labels).Count;
+
+    public double HistogramSum(string family, params string[] labels) => Registry.Find("aishell_" + family)!.WithLabels(labels).Value;
+
+    public Series Series(string family, params string[] labels) => Registry.Find("aishell_" + family)!.WithLabels(labels);
 }

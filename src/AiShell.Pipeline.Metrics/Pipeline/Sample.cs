@@ -22,9 +22,6 @@ public enum SampleOp : byte
 
     /// <summary>Increment a series that other threads also write directly (self-metrics families).</summary>
     AddShared,
-
-    /// <summary>Observe into a histogram that other threads also write directly.</summary>
-    ObserveShared,
 }
 
 /// <summary>
@@ -59,9 +56,6 @@ public readonly record struct Sample(Series Series, double Value, long Count, Sa
                 break;
             case SampleOp.AddShared:
                 Series.AddAtomic(Value);
-                break;
-            case SampleOp.ObserveShared:
-                Series.ObserveAtomic(Value);
                 break;
             default:
                 Series.Clear();

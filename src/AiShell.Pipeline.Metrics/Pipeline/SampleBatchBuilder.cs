@@ -85,13 +85,20 @@ public sealed class SampleBatchBuilder
     /// <summary><paramref name="count"/> observations totalling <paramref name="sum"/>, all in the bucket of their mean.</summary>
     public void ObserveMany(Series series, long count, double sum) => Append(series, sum, count, SampleOp.ObserveMany);
 
+    /// <summary>
+    /// <paramref name="count"/> observations of <paramref name="value"/> in a histogram or summary:
+    /// what one sampled statsd timing stands for (<c>|@0.25</c> is four).
+    /// </summary>
+    public void ObserveRepeated(Series series, double value, long count)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        Append(series, value * count, count, SampleOp.ObserveBucket, series.TallyBucket(value));
+    }
+
     public void Clear(Series series) => Append(series, 0, 0, SampleOp.Clear);
 
     /// <summary>Increment of a series that is also written outside the pipeline (atomic on fold).</summary>
     public void IncrementShared(Series series, double delta) => Append(series, delta, 0, SampleOp.AddShared);
-
-    /// <summary>Observation into a histogram also written outside the pipeline (atomic on fold).</summary>
-    public void ObserveShared(Series series, double value) => Append(series, value, 0, SampleOp.ObserveShared);
 
     /// <summary>
     /// One event of a <see cref="SeriesGroup"/>'s tuple (<paramref name="members"/>, as
@@ -128,6 +135,34 @@ public sealed class SampleBatchBuilder
         if (++_talliedEvents >= MaxTalliedEvents || _talliedSamples >= MaxTalliedSamples)
         {
             _nearlyFull = true;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> events of the tuple, each observing <paramref name="value"/> (a
+    /// sampled statsd timing): counters count <paramref name="count"/>, histograms and summaries
+    /// observe it that many times. Appended at once, past the tallies: such events are rare.
+    /// </summary>
+    public void RecordEvent(ReadOnlySpan<Series> members, double value, long count)
+    {
+        if (count == 1)
+        {
+            RecordEvent(members, value);
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        foreach (Series series in members)
+        {
+            EventTally.CheckMember(series);
+            if (series.Family.Type == MetricType.Counter)
+            {
+                Increment(series, count);
+            }
+            else
+            {
+                ObserveRepeated(series, value, count);
+            }
         }
     }
 
