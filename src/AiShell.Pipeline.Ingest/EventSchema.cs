@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Pipeline;
 
@@ -151,9 +152,9 @@ public sealed class EventSchema
     /// </summary>
     private static string? ValidateQuery(ref IngestEvent e)
     {
-        if (!IsLabelValue(e.Database))
+        if (!IsLabelValue(e.Database) && Required(e.Database, "database") is { } databaseError)
         {
-            return Required(e.Database, "database");
+            return databaseError;
         }
 
         // The canonical instances (what the parsers pool and literals are) pass with reference
@@ -195,7 +196,36 @@ public sealed class EventSchema
         return e.TraceId is null || IsTraceId(e.TraceId) ? null : BadTraceId();
     }
 
+    /// <summary>The common case, inline: up to 256 UTF-16 units is up to 256 characters.</summary>
     private static bool IsLabelValue([NotNullWhen(true)] string? value) => value is { Length: > 0 and <= MaxLabelValueLength };
+
+    /// <summary>
+    /// Whether a label value is at most <see cref="MaxLabelValueLength"/> characters, counted as
+    /// Unicode characters (runes): an emoji is one, though it takes two UTF-16 units.
+    /// </summary>
+    internal static bool FitsLabelLimit(string value)
+    {
+        if (value.Length <= MaxLabelValueLength)
+        {
+            return true;
+        }
+
+        if (value.Length > 2 * MaxLabelValueLength)
+        {
+            return false; // a rune is at most two units
+        }
+
+        int runes = 0;
+        foreach (Rune _ in value.EnumerateRunes())
+        {
+            if (++runes > MaxLabelValueLength)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static bool IsTraceId(string trace)
     {
@@ -391,7 +421,7 @@ public sealed class EventSchema
                 return $"custom metric '{e.Name}' has no label '{name}' (declared: {string.Join(", ", custom.Spec.Labels)})";
             }
 
-            if (value.Length > MaxLabelValueLength)
+            if (!FitsLabelLimit(value))
             {
                 return $"label '{name}' is longer than {MaxLabelValueLength} characters";
             }
@@ -440,7 +470,7 @@ public sealed class EventSchema
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static string? Required(string? value, string field) =>
         string.IsNullOrEmpty(value) ? $"{field} is required"
-            : value.Length > MaxLabelValueLength ? $"{field} is longer than {MaxLabelValueLength} characters"
+            : !FitsLabelLimit(value) ? $"{field} is longer than {MaxLabelValueLength} characters"
             : null;
 
     private static string? Finite(double? value, string field) =>

@@ -120,6 +120,7 @@ public static class NdjsonParser
     private static bool TryAdd<TSink>(ReadOnlySpan<byte> line, int lineNumber, EventSchema schema, ref TSink sink, out IngestError error)
         where TSink : IEventSink
     {
+        ReadOnlySpan<byte> raw = line;
         line = line.TrimEnd((byte)'\r').Trim((byte)' ');
         error = default;
         if (line.IsEmpty)
@@ -135,12 +136,13 @@ public static class NdjsonParser
         }
         catch (JsonException ex)
         {
-            reason = "not valid JSON: " + FirstSentence(ex.Message);
+            reason = InvalidUtf8(raw) ?? "not valid JSON: " + FirstSentence(ex.Message);
         }
         catch (InvalidOperationException)
         {
-            // GetString on an escape that is not valid UTF-16 (a lone surrogate such as \ud800).
-            reason = "a string holds invalid Unicode (an unpaired surrogate escape)";
+            // GetString on bytes that are not UTF-8, or on an escape that is not valid UTF-16 (a
+            // lone surrogate such as \ud800).
+            reason = InvalidUtf8(raw) ?? "a string holds an unpaired surrogate escape (such as \\ud800): not a Unicode character";
         }
 
         if (reason is null)
@@ -151,6 +153,23 @@ public static class NdjsonParser
 
         error = new IngestError(lineNumber, reason);
         return false;
+    }
+
+    /// <summary>Where a line stops being UTF-8 ("not valid UTF-8 at byte 17", 1-based in the line), or null when it is UTF-8.</summary>
+    private static string? InvalidUtf8(ReadOnlySpan<byte> line)
+    {
+        int at = 0;
+        while (at < line.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(line[at..], out _, out int consumed) != OperationStatus.Done)
+            {
+                return $"not valid UTF-8 at byte {at + 1} (the body must be UTF-8 text)";
+            }
+
+            at += consumed;
+        }
+
+        return null;
     }
 
     private struct ListSink(List<IngestEvent> events) : IEventSink

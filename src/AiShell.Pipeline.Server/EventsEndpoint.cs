@@ -8,11 +8,12 @@ using Microsoft.AspNetCore.Http;
 namespace AiShell.Pipeline.Server;
 
 /// <summary>
-/// <c>POST /api/v1/events</c>: an NDJSON body, one event per line. 202 <c>{"accepted":N}</c> when
-/// every line is valid and the pipeline took the batch; 400 naming the first bad line (nothing of
-/// the batch is counted); 413 when the body is larger than the limit; 429 with Retry-After when
-/// the pipeline is full or the bodies in flight fill prometheus.ingest.max_inflight_bytes (nothing
-/// counted; send the same batch again later).
+/// <c>POST /api/v1/events</c>: an NDJSON body, one event per line, as it is or with
+/// <c>Content-Encoding: gzip</c>. 202 <c>{"accepted":N}</c> when every line is valid and the
+/// pipeline took the batch; 400 naming the first bad line (nothing of the batch is counted, all
+/// its events counted as rejected); 413 when the body (inflated, for gzip) is larger than the
+/// limit; 415 for another encoding; 429 with Retry-After when the pipeline is full or the bodies in
+/// flight fill prometheus.ingest.max_inflight_bytes (nothing counted; send the same batch again later).
 /// </summary>
 internal static class EventsEndpoint
 {
@@ -35,6 +36,19 @@ internal static class EventsEndpoint
         {
             await WriteJsonAsync(context, 404, "error", "HTTP ingest is off (prometheus.ingest.http: false)");
             return;
+        }
+
+        bool gzip = false;
+        if (context.Request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                ingestor.CountRefused(IngestSources.Http, "unsupported_encoding", 1);
+                await WriteJsonAsync(context, 415, "error", $"Content-Encoding '{encoding}' is not taken: send the body as it is, or gzip it");
+                return;
+            }
+
+            gzip = true;
         }
 
         if (context.Request.ContentLength > maxBytes)
@@ -100,7 +114,28 @@ internal static class EventsEndpoint
                 }
             }
 
-            bool gated = buffer.Length > UngatedBytes;
+            BodyBuffer? inflated = null;
+            if (gzip)
+            {
+                (inflated, string? problem, int status) = await InflateAsync(buffer, maxBytes, gate, context.RequestAborted);
+                if (problem is not null)
+                {
+                    ingestor.CountRefused(IngestSources.Http, status == 413 ? "too_large" : status == 429 ? "busy" : "invalid", 1);
+                    if (status == 429)
+                    {
+                        context.Response.Headers.RetryAfter = "1";
+                    }
+
+                    await WriteJsonAsync(context, status, "error", problem);
+                    return;
+                }
+
+                reserved += inflated!.Length;
+            }
+
+            using BodyBuffer? owned = inflated;
+            BodyBuffer events = inflated ?? buffer;
+            bool gated = events.Length > UngatedBytes;
             if (gated)
             {
                 await gate.Parsing.WaitAsync(context.RequestAborted);
@@ -108,7 +143,7 @@ internal static class EventsEndpoint
 
             try
             {
-                await ParseAndIngestAsync(context, ingestor, buffer);
+                await ParseAndIngestAsync(context, ingestor, events);
             }
             finally
             {
@@ -124,6 +159,65 @@ internal static class EventsEndpoint
         }
     }
 
+    /// <summary>
+    /// A gzip body, inflated under the same limit as a plain one (max_body_bytes on the inflated
+    /// bytes, which also count against max_inflight_bytes): a small bomb is refused once it has
+    /// inflated past the limit, never held whole. Returns the inflated body, or why not with the
+    /// status to answer (400 not gzip, 413 too large, 429 busy).
+    /// </summary>
+    private static async Task<(BodyBuffer? Body, string? Problem, int Status)> InflateAsync(BodyBuffer compressed, long maxBytes, IngestGate gate,
+        CancellationToken cancellationToken)
+    {
+        var inflated = new BodyBuffer();
+        long reserved = 0;
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            await using var gunzip = new System.IO.Compression.GZipStream(new SequenceStream(compressed.AsSequence()), System.IO.Compression.CompressionMode.Decompress);
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await gunzip.ReadAsync(chunk, cancellationToken);
+                }
+                catch (InvalidDataException)
+                {
+                    return Fail("the body is not valid gzip (Content-Encoding: gzip)", 400);
+                }
+
+                if (read == 0)
+                {
+                    reserved = 0; // the inflated length stays reserved: the caller releases it with the body
+                    BodyBuffer done = inflated;
+                    inflated = null;
+                    return (done, null, 0);
+                }
+
+                if (inflated.Length + read > maxBytes)
+                {
+                    return Fail($"body larger than prometheus.ingest.max_body_bytes ({maxBytes} bytes) once inflated", 413);
+                }
+
+                if (!gate.TryReserve(read))
+                {
+                    return Fail(BusyMessage(gate), 429);
+                }
+
+                reserved += read;
+                inflated.Append(new ReadOnlySequence<byte>(chunk, 0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            gate.Release(reserved);
+            inflated?.Dispose();
+        }
+
+        (BodyBuffer?, string?, int) Fail(string problem, int status) => (null, problem, status);
+    }
+
     /// <summary>413: one refused request counted (its events were never read).</summary>
     private static Task TooLargeAsync(HttpContext context, EventIngestor ingestor, long maxBytes)
     {
@@ -131,13 +225,15 @@ internal static class EventsEndpoint
         return WriteJsonAsync(context, 413, "error", $"body larger than prometheus.ingest.max_body_bytes ({maxBytes} bytes)");
     }
 
+    private static string BusyMessage(IngestGate gate) =>
+        $"too many event bytes in flight (prometheus.ingest.max_inflight_bytes, {gate.MaxInflightBytes}); nothing of this request was counted, retry it later";
+
     /// <summary>429: the bodies being read and parsed already fill prometheus.ingest.max_inflight_bytes.</summary>
     private static Task BusyAsync(HttpContext context, EventIngestor ingestor, IngestGate gate)
     {
         ingestor.CountRefused(IngestSources.Http, "busy", 1);
         context.Response.Headers.RetryAfter = "1";
-        return WriteJsonAsync(context, 429, "error",
-            $"too many event bytes in flight (prometheus.ingest.max_inflight_bytes, {gate.MaxInflightBytes}); nothing of this request was counted, retry it later");
+        return WriteJsonAsync(context, 429, "error", BusyMessage(gate));
     }
 
     /// <summary>

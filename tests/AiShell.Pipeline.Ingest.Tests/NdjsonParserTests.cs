@@ -126,7 +126,7 @@ public sealed class NdjsonParserTests
     [InlineData("{\"kind\":\"custom\",\"name\":\"business_transactions\",\"labels\":{\"type\":\"a\",\"status\":\"b\"},\"value\":-1}", 1, "non-negative")]
     [InlineData("{\"kind\":\"query\",\"database\":\"a\",\"duration_seconds\":1,\"trace_id\":\"bad id\"}", 1, "trace_id must be")]
     [InlineData("{\"kind\":\"users\",\"role\":\"admin\"}", 1, "active is required")]
-    [InlineData("{\"kind\":\"feature\",\"feature\":\"\\ud800\"}", 1, "invalid Unicode")]
+    [InlineData("{\"kind\":\"feature\",\"feature\":\"\\ud800\"}", 1, "unpaired surrogate escape")]
     public void BadLines_NameTheFirstBadLineAndWhy(string body, int line, string reason)
     {
         (bool ok, _, IngestError error) = Parse(body);
@@ -142,6 +142,33 @@ public sealed class NdjsonParserTests
         (bool ok, _, IngestError error) = Parse($"{{\"kind\":\"query\",\"database\":\"{db}\",\"duration_seconds\":1}}");
         Assert.False(ok);
         Assert.Contains("longer than", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidUtf8_IsNamedByLineAndByte()
+    {
+        byte[] body =
+        [
+            .. "{\"kind\":\"feature\",\"feature\":\"a\"}\n{\"kind\":\"feature\",\"feature\":\"b\"}\n"u8,
+            .. "{\"kind\":\"feature\",\"feature\":\"x"u8, 0xC3, 0x28, .. "\"}\n"u8,
+        ];
+        var events = new List<IngestEvent>();
+        Assert.False(NdjsonParser.TryParse(body, new IngestHarness().Schema, events, out IngestError error));
+        Assert.Equal(3, error.Line);
+        Assert.Equal("not valid UTF-8 at byte 31 (the body must be UTF-8 text)", error.Reason);
+    }
+
+    [Fact]
+    public void TheLabelLimit_CountsCharacters_NotUtf16Units()
+    {
+        string emoji = string.Concat(Enumerable.Repeat("🚀", EventSchema.MaxLabelValueLength)); // 512 UTF-16 units
+        (bool ok, _, _) = Parse($"{{\"kind\":\"feature\",\"feature\":\"{emoji}\"}}");
+        Assert.True(ok);
+        (ok, _, IngestError error) = Parse($"{{\"kind\":\"query\",\"database\":\"{emoji}🚀\",\"duration_seconds\":1}}");
+        Assert.False(ok);
+        Assert.Contains("longer than 256 characters", error.Reason, StringComparison.Ordinal);
+        (ok, _, _) = Parse($"{{\"kind\":\"query\",\"database\":\"{emoji}\",\"duration_seconds\":1}}");
+        Assert.True(ok);
     }
 
     [Fact]

@@ -42,20 +42,33 @@ public sealed class SummaryTests
     }
 
     [Theory]
-    [InlineData(1e-7)]
+    [InlineData(0.95367431640625e-6)] // 2^-20 s, the lowest value covered
     [InlineData(0.00123)]
     [InlineData(0.5)]
     [InlineData(1.0)]
     [InlineData(7.77)]
     [InlineData(3600.0)]
+    [InlineData(4194303.0)] // just under 2^22 s, the highest covered
     public void ASingleValuesQuantile_IsWithinAThirtySecondOfIt(double value)
     {
         (_, Series s, _) = NewSummary();
         s.Observe(value);
-        double q = s.Quantile(0.5);
-        double floor = Math.ScaleB(1.0, -20); // values below the first bucket are estimated inside it
-        double expected = Math.Max(value, floor);
-        Assert.InRange(q, expected * (1 - (1 / 32.0)), expected * (1 + (1 / 32.0)) + (value < floor ? floor : 0));
+        Assert.InRange(s.Quantile(0.5), value * (1 - (1 / 32.0)), value * (1 + (1 / 32.0)));
+    }
+
+    /// <summary>Outside the covered range a quantile reads the edge it passed: 0 below, 2^22 s above.</summary>
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(1e-9, 0.0)]
+    [InlineData(0.9e-6, 0.0)]
+    [InlineData(4194304.0, 4194304.0)]
+    [InlineData(5e6, 4194304.0)]
+    [InlineData(1e300, 4194304.0)]
+    public void OutsideTheRange_AQuantileReadsTheEdge(double value, double expected)
+    {
+        (_, Series s, _) = NewSummary();
+        s.Observe(value);
+        Assert.Equal(expected, s.Quantile(0.99));
     }
 
     [Fact]

@@ -5,12 +5,14 @@ namespace AiShell.Pipeline.Metrics.Internal;
 /// <summary>
 /// Quantiles over a sliding time window for a summary series: the window is split into
 /// <see cref="Slots"/> sub-windows, each a log-linear bucketed count: per power of two from 2^-20 s
-/// (about 1 µs) up to 2^22 s, 16 equal-width sub-buckets, so an estimate (a bucket's middle) is
-/// within 1/32 (3.1%) of the true value. The bucket of a value is read straight from the bits of the
-/// double (exponent and top four mantissa bits): no logarithm on the fold path. Observations go to the current slot;
-/// a quantile merges the slots younger than the window. One writer (the shard's aggregator); a
-/// scrape reads while it writes and may see a slot mid-rotation, which moves an estimate by at
-/// most that slot's share.
+/// (0.95 µs) up to 2^22 s (48.5 days), 16 equal-width sub-buckets, so an estimate (a bucket's
+/// middle) is within 1/32 (3.2%) of the true value. Outside that range two edge buckets say so
+/// honestly: a quantile below it reads 0 (an observation of 0 s reads exactly 0), one at or above
+/// it reads 2^22 (4194304, "at least"). The bucket of a value is read straight from the bits of
+/// the double (exponent and top four mantissa bits): no logarithm on the fold path. Observations
+/// go to the current slot; a quantile merges the slots younger than the window. One writer (the
+/// shard's aggregator); a scrape reads while it writes and may see a slot mid-rotation, which
+/// moves an estimate by at most that slot's share.
 /// </summary>
 internal sealed class SlidingQuantiles
 {
@@ -18,9 +20,11 @@ internal sealed class SlidingQuantiles
     private const int MantissaBits = 4;
     private const int PerOctave = 1 << MantissaBits;
     private const int Octaves = 42;
-    internal const int Buckets = PerOctave * Octaves; // what Index returns is below this
-    private const int MinExponent = -20; // 2^-20 s ≈ 0.95 µs; anything smaller shares bucket 0
+    internal const int Buckets = (PerOctave * Octaves) + 2; // what Index returns is below this: the octaves and the two edges
+    private const int Overflow = Buckets - 1;
+    private const int MinExponent = -20; // 2^-20 s ≈ 0.95 µs; anything smaller is in bucket 0, which reads 0
     private static readonly double MinValue = Math.ScaleB(1.0, MinExponent);
+    private static readonly double MaxValue = Math.ScaleB(1.0, MinExponent + Octaves); // 2^22 s; from here on, the overflow bucket
 
     // Per slot, counts for the range of buckets it has seen, grown an octave at a time: a series
     // whose durations span a few octaves holds a few hundred bytes, not 6 × 672 counters (32 KiB).
@@ -76,7 +80,7 @@ internal sealed class SlidingQuantiles
     private Range Grow(Range? old, int index)
     {
         int low = index / PerOctave * PerOctave;
-        int high = low + PerOctave; // exclusive
+        int high = Math.Min(low + PerOctave, Buckets); // exclusive
         if (old is not null)
         {
             low = Math.Min(low, old.Low);
@@ -282,23 +286,42 @@ internal sealed class SlidingQuantiles
     internal static int Index(double value)
     {
         // Positive normal doubles order like their bits: (unbiased exponent - MinExponent) octaves
-        // plus the top mantissa bits. NaN, zero, negatives and tiny values go to bucket 0.
+        // plus the top mantissa bits, after the underflow bucket 0. NaN, zero, negatives and tiny
+        // values go to bucket 0; 2^22 and more to the overflow bucket.
         if (!(value >= MinValue))
         {
             return 0;
         }
 
+        if (value >= MaxValue)
+        {
+            return Overflow;
+        }
+
         long bits = BitConverter.DoubleToInt64Bits(value);
         int octave = (int)(bits >> 52) - 1023 - MinExponent;
         int sub = (int)(bits >> (52 - MantissaBits)) & (PerOctave - 1);
-        return Math.Min(Buckets - 1, (octave * PerOctave) + sub);
+        return 1 + (octave * PerOctave) + sub;
     }
 
-    /// <summary>The middle of bucket <paramref name="index"/> (its lower bound plus half its width).</summary>
+    /// <summary>
+    /// What bucket <paramref name="index"/> reports: its middle (lower bound plus half its width);
+    /// 0 for the underflow bucket, 2^22 for the overflow bucket.
+    /// </summary>
     internal static double Middle(int index)
     {
-        int octave = index / PerOctave;
-        int sub = index % PerOctave;
+        if (index == 0)
+        {
+            return 0;
+        }
+
+        if (index == Overflow)
+        {
+            return MaxValue;
+        }
+
+        int octave = (index - 1) / PerOctave;
+        int sub = (index - 1) % PerOctave;
         return Math.ScaleB(1.0 + ((sub + 0.5) / PerOctave), octave + MinExponent);
     }
 }
