@@ -120,6 +120,7 @@ internal sealed class ConfigReloader : IDisposable
             }
 
             _runtime.Server.Access = ExporterRuntime.AccessFor(next);
+            _runtime.ApplyGroups(next);
             if (_runtime.Server.Targets is { } targets)
             {
                 _runtime.Server.Targets = new DiscoveryTargets(targets.Self, next.DiscoveryPeers, targets.MetricsPath);
@@ -145,7 +146,7 @@ internal sealed class ConfigReloader : IDisposable
             _running = next;
             _success.AddAtomic(1);
             _lastOk.Set(1);
-            ExporterRuntime.Log($"config reloaded ({why}): access control, discovery peers{databases} applied" +
+            ExporterRuntime.Log($"config reloaded ({why}): access control, discovery peers, metric groups{databases} applied" +
                 (restart.Count == 0 ? "" : $"; after a restart: {string.Join(", ", restart)}"));
         }
     }
@@ -171,7 +172,9 @@ internal sealed class ConfigReloader : IDisposable
 
         foreach (ConfigKey key in ConfigKeys.Fixed)
         {
-            if (key.Path is "prometheus.web" or "prometheus.discovery.peers" or "prometheus.databases" || key.Path.StartsWith("prometheus.alerts.", StringComparison.Ordinal))
+            if (key.Path is "prometheus.web" or "prometheus.discovery.peers" or "prometheus.databases"
+                or "prometheus.metrics.queries" or "prometheus.metrics.connections" or "prometheus.metrics.performance"
+                || key.Path.StartsWith("prometheus.alerts.", StringComparison.Ordinal))
             {
                 continue; // applied live, or only read by export-rules
             }

@@ -18,13 +18,14 @@ internal sealed class ExporterRuntime : IAsyncDisposable
     private readonly List<IAsyncDisposable> _owned;
     private readonly Dictionary<string, DatabaseEntry> _databases; // by entry name
     private readonly QuerySources _querySources;
+    private readonly MetricGroups _groups;
 
     /// <summary>A <c>prometheus.databases</c> entry as running: its settings and its collectors (several with auto_discover).</summary>
     private sealed record DatabaseEntry(string Fingerprint, List<PostgresCollector> Collectors);
 
     private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
         EventRecorder recorder, UdpIngestListener? udp, List<IAsyncDisposable> owned, Dictionary<string, DatabaseEntry> databases,
-        QuerySources querySources)
+        QuerySources querySources, MetricGroups groups)
     {
         Registry = registry;
         Pipeline = pipeline;
@@ -35,7 +36,12 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         _owned = owned;
         _databases = databases;
         _querySources = querySources;
+        _groups = groups;
     }
+
+    /// <summary>prometheus.metrics.queries, .connections and .performance, applied at once (a reload).</summary>
+    public void ApplyGroups(ExporterConfig config) =>
+        _groups.Apply(Registry, config.MetricsQueries, config.MetricsConnections, config.MetricsPerformance);
 
     public EventIngestor Events { get; }
 
@@ -157,11 +163,13 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         }
 
         var querySources = new QuerySources();
+        var groups = new MetricGroups();
+        groups.Apply(registry, config.MetricsQueries, config.MetricsConnections, config.MetricsPerformance);
         var owned = new List<IAsyncDisposable>();
         var databases = new Dictionary<string, DatabaseEntry>(StringComparer.Ordinal);
         foreach (DatabaseConfig entry in config.Databases)
         {
-            List<PostgresCollector> entryCollectors = await CollectorsForAsync(config, entry, querySources, cancellationToken);
+            List<PostgresCollector> entryCollectors = await CollectorsForAsync(config, entry, querySources, groups, cancellationToken);
             databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), entryCollectors);
             collectors.AddRange(entryCollectors);
             owned.AddRange(entryCollectors);
@@ -177,7 +185,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             LogStackTraces = debugLog,
         });
 
-        var schema = new EventSchema(registry, config.SlowQueryThresholds, CustomEventMetrics(config), querySources);
+        var schema = new EventSchema(registry, config.SlowQueryThresholds, CustomEventMetrics(config), querySources, groups: groups);
         var events = new EventIngestor(registry, schema, pipeline.Channels);
         var recorder = new EventRecorder(events);
         ExporterServer? server = null;
@@ -211,7 +219,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Tls = LoadTls(config),
             });
             await server.StartAsync(cancellationToken);
-            return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned, databases, querySources);
+            return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned, databases, querySources, groups);
         }
         catch
         {
@@ -238,13 +246,13 @@ internal sealed class ExporterRuntime : IAsyncDisposable
     }
 
     private static async Task<List<PostgresCollector>> CollectorsForAsync(ExporterConfig config, DatabaseConfig entry,
-        QuerySources querySources, CancellationToken cancellationToken)
+        QuerySources querySources, MetricGroups groups, CancellationToken cancellationToken)
     {
         var collectors = new List<PostgresCollector>();
         foreach (PostgresTargetOptions target in await PostgresTargets.ResolveAsync(config, [entry], Log, cancellationToken))
         {
             querySources.SetMode(target.Name, entry.QuerySource);
-            collectors.Add(new PostgresCollector(target, querySources, Log));
+            collectors.Add(new PostgresCollector(target, querySources, Log, groups: groups));
         }
 
         return collectors;
@@ -313,7 +321,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
         foreach (DatabaseConfig entry in add)
         {
-            List<PostgresCollector> collectors = await CollectorsForAsync(next, entry, _querySources, cancellationToken);
+            List<PostgresCollector> collectors = await CollectorsForAsync(next, entry, _querySources, _groups, cancellationToken);
             _owned.AddRange(collectors);
             _databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), collectors);
             Pipeline.AddCollectors(collectors);

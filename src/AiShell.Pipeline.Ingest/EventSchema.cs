@@ -33,10 +33,12 @@ public sealed class EventSchema
     private readonly TimeProvider _time;
 
     private readonly QuerySources _querySources;
+    private readonly MetricGroups _groups;
 
     public EventSchema(MetricRegistry registry, IReadOnlyList<double> slowThresholds, IReadOnlyList<CustomEventMetric> customMetrics,
-        QuerySources querySources, TimeProvider? time = null)
+        QuerySources querySources, TimeProvider? time = null, MetricGroups? groups = null)
     {
+        _groups = groups ?? new MetricGroups();
         ArgumentNullException.ThrowIfNull(registry);
         _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(customMetrics);
@@ -84,8 +86,13 @@ public sealed class EventSchema
 
     /// <summary>Checks and normalises an event; returns why it is unusable, or null.</summary>
     public string? Validate(ref IngestEvent e) => e.Kind == EventKind.Query
-        ? ValidateQuery(ref e) ?? (_querySources.RefusesEvents(e.Database!) ? TakenFromStatements(e.Database!) : null)
+        ? (_groups.IsOn(MetricGroup.Queries) ? ValidateQuery(ref e) : GroupOff(MetricGroup.Queries))
+            ?? (_querySources.RefusesEvents(e.Database!) ? TakenFromStatements(e.Database!) : null)
         : ValidateOther(ref e);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string GroupOff(MetricGroup group) =>
+        $"{group.ToString().ToLowerInvariant()} metrics are off ({MetricGroups.KeyOf(group)}: false); the event is refused";
 
     private static string TakenFromStatements(string database) =>
         $"database '{database}' takes its query metrics from pg_stat_statements (query_source: statements); its query events are refused";
@@ -97,6 +104,11 @@ public sealed class EventSchema
     [MethodImpl(MethodImplOptions.NoInlining)]
     private string? ValidateOther(ref IngestEvent e)
     {
+        if (e.Kind is EventKind.Connection or EventKind.ConnectionError && !_groups.IsOn(MetricGroup.Connections))
+        {
+            return GroupOff(MetricGroup.Connections);
+        }
+
         switch (e.Kind)
         {
             case EventKind.Connection:

@@ -24,6 +24,14 @@ public sealed class MetricFamily
     private Series? _overflow;
     private SeriesChunk[] _chunks = [];
     private int _count;
+    private bool _hidden;
+
+    /// <summary>Left out of every scrape (its metric group is switched off); series and values are kept.</summary>
+    public bool Hidden
+    {
+        get => Volatile.Read(ref _hidden);
+        internal set => Volatile.Write(ref _hidden, value);
+    }
 
     internal MetricFamily(MetricRegistry registry, MetricDescriptor descriptor, string name,
         string constantLabelText, double[] buckets, int limit, MetricFamily? overflowFamily)

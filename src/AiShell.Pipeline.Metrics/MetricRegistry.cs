@@ -12,6 +12,7 @@ public sealed class MetricRegistry
     private readonly Lock _gate = new();
     private readonly string _constantLabelText;
     private MetricFamily[] _families = [];
+    private readonly HashSet<string> _hidden = new(StringComparer.Ordinal);
     private int _nextOrdinal = -1;
 
     public MetricRegistry(MetricOptions? options = null)
@@ -99,6 +100,35 @@ public sealed class MetricRegistry
     /// Registers a family, or returns the one already registered under the same name when its
     /// schema is identical. A different schema under the same name is an error: one HELP/TYPE per name.
     /// </summary>
+    /// <summary>
+    /// Leaves a family out of every scrape, or shows it again, keeping its series and values; a
+    /// family registered later under that name starts hidden. (A metric group switched off.)
+    /// </summary>
+    public void SetHidden(MetricDescriptor descriptor, bool hidden)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        string name = Options.Prefix + "_" + descriptor.Name;
+        lock (_gate)
+        {
+            if (hidden)
+            {
+                _hidden.Add(name);
+            }
+            else
+            {
+                _hidden.Remove(name);
+            }
+
+            foreach (MetricFamily family in _families)
+            {
+                if (family.Name == name)
+                {
+                    family.Hidden = hidden;
+                }
+            }
+        }
+    }
+
     public MetricFamily Register(MetricDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -129,7 +159,10 @@ public sealed class MetricRegistry
             MetricFamily? overflow = descriptor == MetricCatalog.SeriesOverflowTotal || descriptor.LabelNames.Length == 0
                 ? null
                 : OverflowFamilyLocked();
-            var family = new MetricFamily(this, descriptor, name, _constantLabelText, buckets, Options.SeriesLimit, overflow);
+            var family = new MetricFamily(this, descriptor, name, _constantLabelText, buckets, Options.SeriesLimit, overflow)
+            {
+                Hidden = _hidden.Contains(name),
+            };
             MetricFamily[] grown = [.. _families, family];
             Volatile.Write(ref _families, grown);
             return family;

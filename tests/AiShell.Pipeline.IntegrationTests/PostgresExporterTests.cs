@@ -94,6 +94,77 @@ public sealed class PostgresExporterTests
         Assert.Fail($"'{needle}' did not appear in {timeoutMs} ms. Last scrape:\n{text}\nstderr:\n{exporter.Stderr}");
     }
 
+    /// <summary>
+    /// prometheus.metrics.queries, .connections and .performance each stop what they name: the
+    /// PostgreSQL views are not queried, the events are refused with the reason, the families
+    /// leave the scrape; a reload that turns them on brings them back.
+    /// </summary>
+    [Theory]
+    [InlineData("queries", "aishell_query_total{", "{\"kind\":\"query\",\"database\":\"app1\",\"duration_seconds\":0.01}", "pg_stat_statements")]
+    [InlineData("connections", "aishell_connections_active{", "{\"kind\":\"connection\",\"database\":\"app1\",\"active\":3}", "pg_stat_activity")]
+    [InlineData("performance", "aishell_cache_hit_rate{", null, "pg_stat_database")]
+    public async Task AMetricsSwitch_StopsItsViewsEventsAndFamilies_AndAReloadTurnsItBackOn(string group, string family, string? @event, string view)
+    {
+        PostgresServer server = await PostgresServer.GetAsync();
+        string passwordFile = Path.Combine(Path.GetTempPath(), $"aishell-pw-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(passwordFile, server.Password + "\n");
+        string Config(bool on) => $"""
+            prometheus:
+              collect_interval: 1
+              metrics:
+                {group}: {(on ? "true" : "false")}
+              databases:
+                - name: app1
+                  connection_string: "{server.ConnectionStringWithoutPassword}"
+                  password_file: {passwordFile}
+            """;
+        try
+        {
+            await using ExporterProcess exporter = await ExporterProcess.StartAsync(Config(on: false));
+            await WaitForAsync(exporter, "aishell_up{database=\"app1\"} 1");
+            await Task.Delay(1500); // a second collection
+            using var http = new HttpClient();
+            if (@event is not null)
+            {
+                HttpResponseMessage refused = await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"), new StringContent(@event + "\n"));
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.Contains($"{group} metrics are off (prometheus.metrics.{group}: false)", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            string off = await ScrapeAsync(exporter);
+            Assert.DoesNotContain(family, off, StringComparison.Ordinal);
+            Assert.DoesNotContain($"collector=\"{view}\"", off, StringComparison.Ordinal); // the view never ran
+            Assert.Contains("aishell_up{database=\"app1\"} 1", off, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(Path.Combine(exporter.Home, "exporter.yaml"), Config(on: true));
+            ProcessRunner.Signal(exporter.Process, 1); // SIGHUP
+            if (@event is not null)
+            {
+                var sw = Stopwatch.StartNew();
+                HttpStatusCode status;
+                do
+                {
+                    status = (await http.PostAsync(new Uri(exporter.BaseUrl, "/api/v1/events"), new StringContent(@event + "\n"))).StatusCode;
+                }
+                while (status != HttpStatusCode.Accepted && sw.ElapsedMilliseconds < 10_000 && await Delay());
+                Assert.Equal(HttpStatusCode.Accepted, status);
+            }
+
+            await WaitForAsync(exporter, family);
+            await WaitForAsync(exporter, $"collector=\"{view}\"");
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+
+        static async Task<bool> Delay()
+        {
+            await Task.Delay(100);
+            return true;
+        }
+    }
+
     [Fact]
     public async Task Reload_StartsAnAddedDatabase_RetiresARemovedOne_AndKeepsEveryCounter()
     {

@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Collectors.Postgres;
 
@@ -24,6 +25,8 @@ internal sealed class LocksView : PostgresView
     private string _database = "";
 
     public override string Name => "pg_locks";
+
+    public override MetricGroup? Group => MetricGroup.Performance;
 
     public override void Register(MetricRegistry registry, string database)
     {

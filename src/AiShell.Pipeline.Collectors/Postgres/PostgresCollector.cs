@@ -17,15 +17,18 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
     private readonly List<PostgresView> _views;
+    private readonly MetricGroups _groups;
     private readonly Dictionary<PostgresView, (Series Duration, Series LastSuccess)> _viewSeries = [];
     private Series _up = null!;
     private MetricFamily _connectionErrors = null!;
     private MetricFamily _viewErrors = null!;
 
-    public PostgresCollector(PostgresTargetOptions options, QuerySources querySources, Action<string> log, TimeProvider? time = null)
+    public PostgresCollector(PostgresTargetOptions options, QuerySources querySources, Action<string> log, TimeProvider? time = null,
+        MetricGroups? groups = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _groups = groups ?? new MetricGroups();
         _dataSource = PostgresDataSource.Create(options);
         _time = time ?? TimeProvider.System;
         _views =
@@ -84,7 +87,10 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
             {
                 foreach (PostgresView view in _views)
                 {
-                    await ScrapeViewAsync(view, new PgScrape(connection, batch, cancellationToken));
+                    if (view.Group is not { } group || _groups.IsOn(group))
+                    {
+                        await ScrapeViewAsync(view, new PgScrape(connection, batch, cancellationToken));
+                    }
                 }
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)

@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Collectors.Postgres;
 
@@ -10,6 +11,9 @@ internal abstract class PostgresView
 {
     /// <summary>The <c>collector</c> label of this view's self-metrics (<c>pg_stat_database</c>, ...).</summary>
     public abstract string Name { get; }
+
+    /// <summary>The <c>prometheus.metrics.*</c> group whose switch runs this view; null: always runs (SQL-defined metrics).</summary>
+    public virtual MetricGroup? Group => null;
 
     public abstract void Register(MetricRegistry registry, string database);
 

@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 using Npgsql;
 
 namespace AiShell.Pipeline.Collectors.Postgres;
@@ -35,6 +36,8 @@ internal sealed class RelationSizesView(int topN) : PostgresView
     private string _database = "";
 
     public override string Name => "pg_relation_size";
+
+    public override MetricGroup? Group => MetricGroup.Performance;
 
     public override void Register(MetricRegistry registry, string database)
     {

@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Collectors.Postgres;
 
@@ -26,6 +27,8 @@ internal sealed class ReplicationView : PostgresView
     private string _database = "";
 
     public override string Name => "pg_stat_replication";
+
+    public override MetricGroup? Group => MetricGroup.Performance;
 
     public override void Register(MetricRegistry registry, string database)
     {

@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 
 namespace AiShell.Pipeline.Collectors.Postgres;
 
@@ -25,6 +26,8 @@ internal sealed class StatActivityView : PostgresView
     private string _database = "";
 
     public override string Name => "pg_stat_activity";
+
+    public override MetricGroup? Group => MetricGroup.Connections;
 
     public override void Register(MetricRegistry registry, string database)
     {

@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Pipeline;
 using Npgsql;
 
 namespace AiShell.Pipeline.Collectors.Postgres;
@@ -20,6 +21,8 @@ internal sealed class StatDatabaseView : PostgresView
     private (double Hit, double Read)? _previousBlocks;
 
     public override string Name => "pg_stat_database";
+
+    public override MetricGroup? Group => MetricGroup.Performance;
 
     public override void Register(MetricRegistry registry, string database)
     {

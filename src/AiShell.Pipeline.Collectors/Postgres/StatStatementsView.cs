@@ -36,6 +36,8 @@ internal sealed class StatStatementsView(IReadOnlyList<double> thresholds, Query
 
     public override string Name => "pg_stat_statements";
 
+    public override MetricGroup? Group => MetricGroup.Queries;
+
     public override void Register(MetricRegistry registry, string database)
     {
         _database = database;

@@ -126,7 +126,7 @@ public static class ExpositionWriter
         public FamilyCursor(MetricFamily family, ExpositionFormat format)
         {
             _family = family;
-            (_chunks, _count) = family.SeriesView();
+            (_chunks, _count) = family.Hidden ? ([], 0) : family.SeriesView();
             _openMetrics = format == ExpositionFormat.OpenMetrics;
         }
 

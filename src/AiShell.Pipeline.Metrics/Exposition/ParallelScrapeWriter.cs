@@ -405,6 +405,11 @@ public sealed class ParallelScrapeWriter : IDisposable
     /// </summary>
     private void Cut(MetricFamily family)
     {
+        if (family.Hidden)
+        {
+            return;
+        }
+
         (SeriesChunk[] chunks, int count) = family.SeriesView();
         int perPiece = 0;
         bool header = true;
