@@ -173,6 +173,53 @@ public sealed class PostgresCollectorTests
         Assert.Equal(0, pg.Value("slow_query_total", "stmts", "5"));
     }
 
+    /// <summary>
+    /// The extension created once, in postgres, not in the application database: the view is read
+    /// there, and only this database's statements count.
+    /// </summary>
+    [Fact]
+    public async Task StatStatements_InstalledOnlyInAnotherDatabase_IsReadThere_ForThisDatabasesRowsOnly()
+    {
+        PostgresServer server = await PostgresServer.GetAsync();
+        string database = $"nostats_{Guid.NewGuid():N}"[..20];
+        await server.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "postgres");
+        await server.ExecuteAsync($"CREATE DATABASE {database}");
+        try
+        {
+            Assert.Equal(0L, await server.ScalarAsync<long>("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'", database));
+            var options = new PostgresTargetOptions
+            {
+                Name = "nostats",
+                ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = database }.ConnectionString,
+                SlowQueryThresholds = [1],
+            };
+            await using (var pg = new PostgresCollectorHarness(options))
+            {
+                await pg.RunAsync(); // the baseline
+                Assert.Equal(1, pg.Value("postgres_stat_statements_available", "nostats"));
+                Assert.Contains(pg.Logs, l => l.Contains("pg_stat_statements is read in database postgres", StringComparison.Ordinal));
+                double before = pg.Value("query_total", "nostats", "SELECT", "success")!.Value;
+                for (int i = 0; i < 5; i++)
+                {
+                    await server.ExecuteAsync($"SELECT {i} AS nostats_workload", database);
+                }
+
+                for (int i = 0; i < 100; i++)
+                {
+                    await server.ExecuteAsync($"SELECT {i} AS other_database_workload"); // aishell_test: not this database
+                }
+
+                await pg.RunAsync();
+                double counted = pg.Value("query_total", "nostats", "SELECT", "success")!.Value - before;
+                Assert.InRange(counted, 5, 60); // its own five, and the collector's own statements there; not the other hundred
+            }
+        }
+        finally
+        {
+            await server.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
     [Fact]
     public async Task StatStatements_WhenQueryEventsOwnTheDatabase_CountsNothing_AndAutoTakesOverAgainAfterTheQuietCollections()
     {

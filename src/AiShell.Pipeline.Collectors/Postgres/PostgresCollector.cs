@@ -18,6 +18,7 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly List<PostgresView> _views;
     private readonly MetricGroups _groups;
+    private readonly Dictionary<string, NpgsqlDataSource> _siblings = new(StringComparer.Ordinal); // other databases of the server, by name
     private readonly Dictionary<PostgresView, (Series Duration, Series LastSuccess)> _viewSeries = [];
     private Series _up = null!;
     private MetricFamily _connectionErrors = null!;
@@ -38,7 +39,7 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
             new RelationSizesView(options.TopTables),
             new ReplicationView(),
             new LocksView(),
-            new StatStatementsView(options.SlowQueryThresholds, querySources, log),
+            new StatStatementsView(options.SlowQueryThresholds, querySources, log, OpenSiblingAsync),
         ];
         foreach (SqlMetric metric in options.SqlMetrics)
         {
@@ -131,7 +132,31 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
     /// <summary>A run that failed or was abandoned (timeout) means the database is not answering: up is 0 now.</summary>
     public void OnRunFailed() => _up.Set(0);
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>
+    /// A connection to another database of the same server, with the same credentials (where
+    /// pg_stat_statements may be installed when this database lacks it). Runs are one at a time,
+    /// so the data sources need no lock.
+    /// </summary>
+    private ValueTask<NpgsqlConnection> OpenSiblingAsync(string database, CancellationToken cancellationToken)
+    {
+        if (!_siblings.TryGetValue(database, out NpgsqlDataSource? source))
+        {
+            source = PostgresDataSource.Create(_options with { ConnectionString = PostgresDiscovery.ForDatabase(_options.ConnectionString, database) });
+            _siblings[database] = source;
+        }
+
+        return source.OpenConnectionAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (NpgsqlDataSource sibling in _siblings.Values)
+        {
+            await sibling.DisposeAsync();
+        }
+
+        await _dataSource.DisposeAsync();
+    }
 }
 
 /// <summary>The database could not be reached or the connection broke during a run.</summary>
