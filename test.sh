@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (promtool and prometheus from the apt package
-# `prometheus`; node and npm, htpasswd and openssl when missing; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
+# `prometheus`; node and npm (and, with npm ci, the DogStatsD clients of tests/clients), htpasswd and openssl when missing; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
 # zlib1g-dev for the AOT build), publishes dist/aishell with ./build.sh, then runs all test
 # projects. Integration tests start that native binary. A PostgreSQL test fails, never skips,
 # when no server is reachable.
@@ -31,6 +31,10 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
   systemctl stop prometheus || true
 fi
+
+# Real DogStatsD clients from npm (hot-shots) for the client tests, at the versions package-lock.json pins.
+# Their optional native addon (unix-dgram, for Unix sockets) is not built: the tests use UDP.
+(cd tests/clients && npm ci --no-audit --no-fund --omit=optional --ignore-scripts --loglevel=error)
 
 # A throwaway PostgreSQL (apt) for the PostgreSQL tests, unless one is handed in with AISHELL_TEST_PG.
 if [[ -z "${AISHELL_TEST_PG:-}" ]]; then

@@ -33,6 +33,10 @@ internal static class Exposition
     public static double Value(string text, string series) =>
         Samples(text).Single(s => s.Series == series).Value;
 
+    /// <summary>The sum of every sample whose series starts with <paramref name="seriesPrefix"/> (0 when none).</summary>
+    public static double Sum(string text, string seriesPrefix) =>
+        Samples(text).Where(s => s.Series.StartsWith(seriesPrefix, StringComparison.Ordinal)).Sum(s => s.Value);
+
     public static bool Has(string text, string metricPrefix) =>
         Samples(text).Exists(s => s.Series.StartsWith(metricPrefix, StringComparison.Ordinal));
 }
