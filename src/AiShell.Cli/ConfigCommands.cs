@@ -4,7 +4,7 @@ using AiShell.Pipeline.Configuration;
 namespace AiShell.Cli;
 
 /// <summary>
-/// <c>aishell config set|get|list|check</c> on the exporter's config file. A bad key or value exits 2
+/// <c>aishell config set|get|list|check|docs</c> on the exporter's config file. A bad key or value exits 2
 /// and leaves the file untouched.
 /// </summary>
 internal static class ConfigCommands
@@ -16,6 +16,26 @@ internal static class ConfigCommands
         command.Subcommands.Add(Get());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Check());
+        command.Subcommands.Add(Docs());
+        return command;
+    }
+
+    /// <summary>The config reference table, from the key table itself; --update rewrites a document's generated region.</summary>
+    private static Command Docs()
+    {
+        var update = new Option<string?>("--update") { Description = "Rewrite the generated region of this Markdown file (docs/configuration.md) instead of printing." };
+        var command = new Command("docs", "Print the reference table of every config key (Markdown).") { update };
+        command.SetAction(result => CliOptions.Run(() =>
+        {
+            if (result.GetValue(update) is { } file)
+            {
+                File.WriteAllText(file, ConfigReference.Update(File.ReadAllText(file)));
+                Console.WriteLine($"✓ {file}: the config reference is up to date");
+                return;
+            }
+
+            Console.Write(ConfigReference.Table());
+        }));
         return command;
     }
 

@@ -20,7 +20,7 @@ internal sealed class DiscoveryHooks : IAsyncDisposable
         _consul = consul;
     }
 
-    /// <summary>Lines to print once the exporter has announced itself (after the seed's three lines).</summary>
+    /// <summary>Lines to print once the exporter has announced itself (after the integration guide's three lines).</summary>
     public List<string> Messages { get; } = [];
 
     public static async Task<DiscoveryHooks> StartAsync(ExporterConfig config, ExporterRuntime runtime, string? fileSdPath, CancellationToken cancellationToken)

@@ -4,9 +4,10 @@ using YamlDotNet.RepresentationModel;
 namespace AiShell.Pipeline.Configuration;
 
 /// <summary>
-/// The one table of config keys: the file loader, <c>config set/get/list</c> and the README's
-/// config reference all read it. <c>integrations.prometheus.*</c> is accepted as an alias of
-/// <c>prometheus.*</c> (the seed's <c>aishell config set integrations.prometheus.port 9090</c>).
+/// The one table of config keys: the file loader, <c>config set/get/list</c> and the reference in
+/// docs/configuration.md (<see cref="ConfigReference"/>) all read it. <c>integrations.prometheus.*</c>
+/// is accepted as an alias of <c>prometheus.*</c> (the integration guide's
+/// <c>aishell config set integrations.prometheus.port 9090</c>).
 /// </summary>
 public static class ConfigKeys
 {
@@ -16,94 +17,94 @@ public static class ConfigKeys
 
     public static IReadOnlyList<ConfigKey> Fixed { get; } =
     [
-        new("prometheus.enabled", ConfigValueKind.Bool, "Serve metrics at all (false: `prometheus start` refuses to run).",
+        new("prometheus.enabled", ConfigValueKind.Bool, "`false`: `prometheus start` refuses to run (exit 1).",
             Bool((c, v) => c.Enabled = v), c => Lower(c.Enabled)),
-        new("prometheus.port", ConfigValueKind.Integer, "TCP port of the HTTP endpoint (1-65535). Default 9090.",
+        new("prometheus.port", ConfigValueKind.Integer, "HTTP port, 1-65535. `--port` overrides it (and also takes 0: a free port, shown on the endpoint line).",
             Int(1, 65535, (c, v) => c.Port = v), c => c.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new("prometheus.host", ConfigValueKind.Text, "Address to bind. Default 0.0.0.0 (all IPv4 interfaces).",
+        new("prometheus.host", ConfigValueKind.Text, "Bind address: `0.0.0.0` (every IPv4 interface), `localhost`, an IP, or a resolvable name.",
             Text(ValidateHost, (c, v) => c.Host = v), c => c.Host),
-        new("prometheus.path", ConfigValueKind.Text, "Path of the metrics endpoint. Default /metrics.",
+        new("prometheus.path", ConfigValueKind.Text, "Path of the metrics endpoint; starts with `/`, no spaces or query string; `/healthz`, `/ready` and `/api/...` are reserved.",
             Text(ValidatePath, (c, v) => c.Path = v), c => c.Path),
         new("prometheus.collect_interval", ConfigValueKind.Duration,
-            "Seconds between collector runs (a number, or 500ms / 15s / 2m). Default 15.",
+            "Seconds between collector runs: a number, or `500ms` / `15s` / `2m` (0.1 s to 1 day). A run longer than one interval counts as failed.",
             Duration((c, v) => c.CollectInterval = v), c => Scalars.Format(c.CollectInterval)),
-        new("prometheus.prefix", ConfigValueKind.Text, "Prefix of every metric name. Default aishell.",
+        new("prometheus.prefix", ConfigValueKind.Text, "Prefix of every metric name, `[a-zA-Z_][a-zA-Z0-9_]*`.",
             Text(v => NameRules.IsValidMetricName(v) && !v.Contains(':', StringComparison.Ordinal) ? null
                 : "must match [a-zA-Z_][a-zA-Z0-9_]*", (c, v) => c.Prefix = v), c => c.Prefix),
-        new("prometheus.metrics.queries", ConfigValueKind.Bool, "Export query metrics.",
+        new("prometheus.metrics.queries", ConfigValueKind.Bool, "`false`: `pg_stat_statements` is not read and query events are refused with the reason (400 over HTTP, `invalid` over UDP); `aishell_query_*`, `aishell_slow_query_total` and `aishell_postgres_stat_statements_available` leave the scrape (kept, not reset). Applies on reload.",
             Bool((c, v) => c.MetricsQueries = v), c => Lower(c.MetricsQueries)),
-        new("prometheus.metrics.connections", ConfigValueKind.Bool, "Export connection metrics.",
+        new("prometheus.metrics.connections", ConfigValueKind.Bool, "`false`: `pg_stat_activity` is not read and connection and connection_error events are refused; `aishell_connections_*` and `aishell_connection_wait_seconds` leave the scrape (the exporter's own failed connects still count in `aishell_connection_errors_total`). Applies on reload.",
             Bool((c, v) => c.MetricsConnections = v), c => Lower(c.MetricsConnections)),
-        new("prometheus.metrics.performance", ConfigValueKind.Bool, "Export performance metrics (cache, sizes).",
+        new("prometheus.metrics.performance", ConfigValueKind.Bool, "`false`: `pg_stat_database`, table and index sizes, locks and replication are not read; `aishell_cache_hit_rate`, `aishell_database_size_bytes`, `aishell_transactions_total`, `aishell_tuples_total`, `aishell_deadlocks_total`, `aishell_temp_*`, `aishell_table_size_bytes`, `aishell_index_size_bytes`, `aishell_locks` and `aishell_replication_*` leave the scrape. Applies on reload.",
             Bool((c, v) => c.MetricsPerformance = v), c => Lower(c.MetricsPerformance)),
-        new("prometheus.metrics.system", ConfigValueKind.Bool, "Export host metrics (CPU, memory, disk, network).",
+        new("prometheus.metrics.system", ConfigValueKind.Bool, "`false`: no host collector (CPU, memory, disk, network). Needs a restart.",
             Bool((c, v) => c.MetricsSystem = v), c => Lower(c.MetricsSystem)),
-        new("prometheus.metrics.custom", ConfigValueKind.Bool, "Export the metrics declared in custom_metrics.",
+        new("prometheus.metrics.custom", ConfigValueKind.Bool, "`false`: the metrics declared in `custom_metrics` are neither collected nor taken as events. Needs a restart.",
             Bool((c, v) => c.MetricsCustom = v), c => Lower(c.MetricsCustom)),
-        new("prometheus.ingest.http", ConfigValueKind.Bool, "Accept NDJSON events on POST /api/v1/events. Default true.",
+        new("prometheus.ingest.http", ConfigValueKind.Bool, "Accept NDJSON events on `POST /api/v1/events` (404 when off).",
             Bool((c, v) => c.IngestHttp = v), c => Lower(c.IngestHttp)),
-        new("prometheus.ingest.udp_port", ConfigValueKind.Integer, "DogStatsD UDP port on prometheus.host (0 = off). Default 0.",
+        new("prometheus.ingest.udp_port", ConfigValueKind.Integer, "DogStatsD UDP port on `prometheus.host`, 0-65535; 0 = off.",
             Int(0, 65535, (c, v) => c.IngestUdpPort = v), c => c.IngestUdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.ingest.udp_allow", ConfigValueKind.NameList,
-            "Networks (CIDR, e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128) whose DogStatsD datagrams are taken; others are dropped and counted. Empty: every sender.",
+            "Networks in CIDR form (`127.0.0.1/32`, `10.0.0.0/8`, `::1/128`) whose DogStatsD datagrams are taken; others are dropped and counted (`aishell_pipeline_udp_datagrams_dropped_total{reason=\"not_allowed\"}`). Empty: every sender. UDP carries no credentials: with `prometheus.web` access control on and no allow list, a warning is logged at start.",
             ApplyUdpAllow, c => "[" + string.Join(", ", c.IngestUdpAllow) + "]"),
         new("prometheus.ingest.udp_receive_buffer_bytes", ConfigValueKind.Integer,
-            "Kernel receive buffer of the DogStatsD socket; a burst larger than it is dropped by the kernel (counted). Linux caps it at net.core.rmem_max (65536-1073741824). Default 8388608.",
+            "Kernel receive buffer of the DogStatsD socket, 65536-1073741824; a burst larger than it is dropped by the kernel and counted (`reason=\"kernel\"`). Linux caps it at `net.core.rmem_max`; a smaller grant is logged.",
             Int(65536, 1 << 30, (c, v) => c.IngestUdpReceiveBufferBytes = v), c => c.IngestUdpReceiveBufferBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new("prometheus.ingest.max_body_bytes", ConfigValueKind.Integer, "Largest event body accepted (413 beyond). Default 4194304.",
+        new("prometheus.ingest.max_body_bytes", ConfigValueKind.Integer, "Largest event body, 1024-268435456 (inflated, for gzip); 413 beyond.",
             Int(1024, 256 * 1024 * 1024, (c, v) => c.IngestMaxBodyBytes = v), c => c.IngestMaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.ingest.max_inflight_bytes", ConfigValueKind.Integer,
-            "Event body bytes being read and parsed across all requests; a request over it gets 429 with Retry-After, nothing of it counted (1048576-2147483647, at least max_body_bytes). Default 67108864.",
+            "Event body bytes being read and parsed across all HTTP requests, 1048576-2147483647 and at least `max_body_bytes`; a request that does not fit gets 429 with Retry-After and nothing of it is counted (`rejected_total{reason=\"busy\"}`). Bodies over 64 KiB are parsed one per core.",
             Int(1024 * 1024, int.MaxValue, (c, v) => c.IngestMaxInflightBytes = v), c => c.IngestMaxInflightBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.max_connections", ConfigValueKind.Integer,
-            "Open HTTP connections; one more is closed at once, so a flood of idle connections cannot use up the process's files. Lowered to the open-file limit less 256 when that is smaller (16-1000000). Default 1024.",
+            "Open HTTP connections, 16-1000000; one more is closed at once. Lowered to the open-file limit less 256 when that is smaller (logged), so a flood of idle connections never takes the files the exporter needs.",
             Int(16, 1_000_000, (c, v) => c.MaxConnections = v), c => c.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.ingest.max_pending_samples", ConfigValueKind.Integer,
-            "Samples accepted but not yet folded before HTTP ingest answers 429 and UDP drops (1000-100000000). Default 2000000.",
+            "Samples accepted but not yet folded (about 40 bytes each), 1000-100000000. When spent: collectors wait, HTTP answers 429, UDP drops and counts.",
             Int(1000, 100_000_000, (c, v) => c.MaxPendingSamples = v), c => c.MaxPendingSamples.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.web", ConfigValueKind.Structured,
-            "TLS and access control: {tls_server_config: {cert_file, key_file}, basic_auth_users: {NAME: BCRYPT_HASH}, bearer_tokens: [..], bearer_token_file, protect_health}.",
+            "TLS and access control in the exporter-toolkit web-config shape: `tls_server_config: {cert_file, key_file}` (PEM; picked up again within a second when the files change; a broken pair is logged and the working certificate kept), `basic_auth_users: {NAME: BCRYPT_HASH}` (what `htpasswd -nbB NAME PASSWORD` prints), `bearer_tokens: [..]` (16+ characters each) and/or `bearer_token_file` (one token per line, 16+ characters, re-read when it changes), `protect_health` (default false: `/healthz` stays open for liveness probes). Applies to `/metrics`, `/ready` and `/api/v1/*`. A reload that removes or weakens any of it is held until SIGHUP. `config get prometheus.web` shows counts, never hashes or tokens.",
             WebConfigParser.Apply, WebConfigParser.Show),
         new("prometheus.discovery.advertise", ConfigValueKind.Text,
-            "HOST:PORT this instance is reached at, for /api/v1/targets, file_sd and Consul. Default: the host name and bound port.",
+            "HOST:PORT this instance is reached at, as peers, file_sd and Consul publish it. Default: the host name (or bind address) and the bound port.",
             Text(v => IsHostPort(v) ? null : "must be HOST:PORT", (c, v) => c.DiscoveryAdvertise = v), c => c.DiscoveryAdvertise ?? ""),
-        new("prometheus.discovery.peers", ConfigValueKind.NameList, "Other exporters (HOST:PORT) that /api/v1/targets lists beside this one.",
+        new("prometheus.discovery.peers", ConfigValueKind.NameList, "Other exporters (HOST:PORT list) that `/api/v1/targets` lists beside this one.",
             ApplyPeers, c => "[" + string.Join(", ", c.DiscoveryPeers) + "]"),
         new("prometheus.discovery.consul.address", ConfigValueKind.Text,
-            "Consul agent URL (http://127.0.0.1:8500): register on start, deregister on stop. Empty: off.",
+            "Consul agent URL (`http://127.0.0.1:8500`): register on start, deregister on stop. Empty: off.",
             Text(v => Uri.TryCreate(v, UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https" ? null : "must be an http(s) URL",
                 (c, v) => c.ConsulAddress = v), c => c.ConsulAddress ?? ""),
-        new("prometheus.discovery.consul.service", ConfigValueKind.Text, "Service name registered in Consul. Default aishell.",
+        new("prometheus.discovery.consul.service", ConfigValueKind.Text, "Service name registered in Consul: letters, digits, `-` or `_`.",
             Text(v => v.Length > 0 && v.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_') ? null : "must be letters, digits, - or _",
                 (c, v) => c.ConsulService = v), c => c.ConsulService),
-        Alert("high_query_rate", "Queries per second per database above which HighQueryRate fires. Default 1000.",
+        Alert("high_query_rate", "Queries per second per database above which HighQueryRate fires.",
             (c, v) => c.Alerts.HighQueryRate = v, c => c.Alerts.HighQueryRate, max: 1e12),
-        Alert("high_latency_seconds", "p95 query latency (seconds) above which HighLatency fires. Default 1.",
+        Alert("high_latency_seconds", "p95 query latency (seconds) above which HighLatency fires.",
             (c, v) => c.Alerts.HighLatencySeconds = v, c => c.Alerts.HighLatencySeconds, max: 86400),
-        Alert("high_error_rate", "Share of failed queries (0-1) above which HighErrorRate fires. Default 0.01.",
+        Alert("high_error_rate", "Share of failed queries (0-1) above which HighErrorRate fires.",
             (c, v) => c.Alerts.HighErrorRate = v, c => c.Alerts.HighErrorRate, max: 1),
-        Alert("pool_utilization", "active / pool_size (0-1) above which ConnectionPoolExhausted fires. Default 0.9.",
+        Alert("pool_utilization", "active / pool_size (0-1) above which ConnectionPoolExhausted fires.",
             (c, v) => c.Alerts.PoolUtilization = v, c => c.Alerts.PoolUtilization, max: 1),
-        Alert("high_cpu_percent", "CPU percent above which HighCPU fires. Default 90.",
+        Alert("high_cpu_percent", "CPU percent above which HighCPU fires.",
             (c, v) => c.Alerts.HighCpuPercent = v, c => c.Alerts.HighCpuPercent, max: 100),
-        Alert("high_memory_ratio", "Memory in use (0-1) above which HighMemory fires. Default 0.9.",
+        Alert("high_memory_ratio", "Memory in use (0-1) above which HighMemory fires.",
             (c, v) => c.Alerts.HighMemoryRatio = v, c => c.Alerts.HighMemoryRatio, max: 1),
-        Alert("slo_availability", "Successful share of queries (0-1) below which SLOViolation fires. Default 0.999.",
+        Alert("slo_availability", "Successful share of queries (0-1) below which SLOViolation fires.",
             (c, v) => c.Alerts.SloAvailability = v, c => c.Alerts.SloAvailability, max: 1),
         new("prometheus.labels.limit", ConfigValueKind.Integer,
-            "Reserved key under labels: the most distinct label sets per family (1-1000000). Default 10000.",
+            "Reserved under `labels` (not a constant label): distinct label sets per family, 1-1000000; more fold into one overflow series, counted.",
             Int(1, 1_000_000, (c, v) => c.LabelLimit = v), c => c.LabelLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("prometheus.drop_labels", ConfigValueKind.NameList,
-            "Label names removed before folding: a list, or a comma-separated string (\"user_id,session_id\").",
+            "Label names removed from every family before folding (their values merge): a list, or a comma-separated string (`\"user_id,session_id\"`).",
             ApplyDropLabels, c => "[" + string.Join(", ", c.DropLabels) + "]"),
         new("prometheus.slow_query_thresholds", ConfigValueKind.NumberList,
-            "Seconds; a statement slower than a threshold counts in aishell_slow_query_total{threshold}. Default [1].",
+            "Seconds, distinct and positive; a statement slower than a threshold counts in `aishell_slow_query_total{threshold}`.",
             ApplySlowThresholds, c => "[" + string.Join(", ", c.SlowQueryThresholds.Select(Scalars.Format)) + "]"),
         new("prometheus.databases", ConfigValueKind.Structured,
-            "PostgreSQL targets: a list of {name, connection_string, password_file, password_env, labels, statement_timeout, auto_discover, include, exclude, top_tables, query_source: auto|events|statements}.",
+            "PostgreSQL targets, each: `name` (required, the `database` label), `connection_string` (required, Npgsql `KEY=VALUE;...` syntax), `password_file` or `password_env` (override any password in the string; a file's trailing newline is dropped), `labels`, `statement_timeout` (10ms-10m, default 5s; set server-side for every session, with the client command timeout 2 s above it), `top_tables` (0-10000, default 20), `query_source` (`auto`, `events` or `statements`, default `auto`), `auto_discover` with `include`/`exclude` patterns (`*` wildcard). Discovery runs at start and for entries a reload adds or changes; a server unreachable then is monitored as the entry itself until restart. Entries are added, removed and changed by a reload, except their `labels`. Edited in the file, not with `config set`.",
             DatabasesParser.Apply, DatabasesParser.Show),
         new("prometheus.custom_metrics", ConfigValueKind.Structured,
-            "User-defined metrics: a list of {name, type: counter|gauge|histogram, help, labels: [..], buckets: [..]}.",
+            "Declared custom metrics: `name`, `type` (`counter`, `gauge` or `histogram`), `help` (required), `labels`, `buckets` (histograms); with `query` (counter or gauge only) they are SQL-defined, run every collect interval, and get a `database` label, `databases` limiting them to named entries. Without `query` they are fed by events. Edited in the file, not with `config set`.",
             CustomMetricsParser.Apply, CustomMetricsParser.Show),
     ];
 
@@ -139,7 +140,7 @@ public static class ConfigKeys
     }
 
     private static ConfigKey ConstantLabel(string name) => new(LabelsPrefix + name, ConfigValueKind.Text,
-        "Constant label added to every series.",
+        "A constant label on every series (`prometheus.labels.team: billing`).",
         Text(_ => null, (c, v) =>
         {
             c.ConstantLabels.RemoveAll(kv => kv.Key == name);
@@ -148,7 +149,7 @@ public static class ConfigKeys
         c => c.ConstantLabels.Find(kv => kv.Key == name).Value ?? "");
 
     private static ConfigKey BucketSet(string name) => new(BucketsPrefix + name, ConfigValueKind.NumberList,
-        "Histogram bucket upper bounds, strictly increasing.",
+        "Histogram bucket upper bounds, strictly increasing, for a named set (`query_duration`, `request_size`, `http_duration`, `connection_wait`, or a custom metric's).",
         (c, node) =>
         {
             string? error = ReadNumbers(node, out double[] bounds);

@@ -134,7 +134,7 @@ public sealed record CustomMetricConfig(string Name, MetricType Type, string Hel
     public string DeclaredName { get; init; } = Name;
 }
 
-/// <summary>Thresholds of the alerts `aishell prometheus export-rules` writes (the seed's values by default).</summary>
+/// <summary>Thresholds of the alerts `aishell prometheus export-rules` writes (the integration guide's values by default).</summary>
 public sealed class AlertThresholds
 {
     public double HighQueryRate { get; set; } = 1000;

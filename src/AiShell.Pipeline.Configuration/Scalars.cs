@@ -28,7 +28,7 @@ public static class Scalars
         double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value)
         && double.IsFinite(value);
 
-    /// <summary>Seconds as a bare number (the seed's <c>collect_interval: 15</c>), or 500ms / 15s / 2m / 1h.</summary>
+    /// <summary>Seconds as a bare number (the integration guide's <c>collect_interval: 15</c>), or 500ms / 15s / 2m / 1h.</summary>
     public static bool TryDuration(string text, out TimeSpan value)
     {
         string t = text.Trim();

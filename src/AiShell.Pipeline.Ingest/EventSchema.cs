@@ -9,7 +9,7 @@ using AiShell.Pipeline.Metrics.Pipeline;
 namespace AiShell.Pipeline.Ingest;
 
 /// <summary>
-/// What an event means: validation (with a reason a client can act on) and folding into the seed's
+/// What an event means: validation (with a reason a client can act on) and folding into the integration guide's
 /// families. Thread-safe: it only resolves series (each family locks its own lookup) and appends to
 /// the caller's builder.
 /// </summary>

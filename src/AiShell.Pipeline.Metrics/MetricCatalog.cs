@@ -6,7 +6,7 @@ namespace AiShell.Pipeline.Metrics;
 /// </summary>
 public static class MetricCatalog
 {
-    // System (host) metrics: names from the seed document.
+    // System (host) metrics: names from the integration guide.
     public static readonly MetricDescriptor CpuUsagePercent = MetricDescriptor.Gauge(
         "cpu_usage_percent", "Host CPU busy time over the last collect interval, in percent (0-100) of all CPUs.");
 

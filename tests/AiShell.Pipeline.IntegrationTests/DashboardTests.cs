@@ -21,7 +21,7 @@ public sealed partial class DashboardTests
         Assert.Equal(0, (await home.RunAsync("prometheus", "export-rules", "--output-dir", rulesDir)).ExitCode);
 
         using JsonDocument doc = JsonDocument.Parse(await File.ReadAllTextAsync(file));
-        JsonElement dashboard = doc.RootElement.GetProperty("dashboard"); // the seed's POST /api/dashboards/db body
+        JsonElement dashboard = doc.RootElement.GetProperty("dashboard"); // the integration guide's POST /api/dashboards/db body
         Assert.True(doc.RootElement.GetProperty("overwrite").GetBoolean());
         var variables = dashboard.GetProperty("templating").GetProperty("list").EnumerateArray().ToList();
         Assert.Contains(variables, v => v.GetProperty("type").GetString() == "datasource" && v.GetProperty("query").GetString() == "prometheus");

@@ -6,7 +6,7 @@ namespace AiShell.Pipeline.IntegrationTests;
 
 /// <summary>
 /// A real Prometheus scrapes the native binary every second with the generated rules loaded while
-/// events arrive: the seed's queries and the recording rules return data, and an alert fires.
+/// events arrive: the integration guide's queries and the recording rules return data, and an alert fires.
 /// </summary>
 public sealed class PrometheusRulesEndToEndTests
 {

@@ -5,7 +5,7 @@ using AiShell.Pipeline.Configuration;
 namespace AiShell.Cli.OperatorKit;
 
 /// <summary>
-/// A Grafana dashboard with the seed's Overview, Performance and Resource panels plus pool
+/// A Grafana dashboard with the integration guide's Overview, Performance and Resource panels plus pool
 /// utilisation and database growth; a Prometheus datasource variable and a multi-value
 /// <c>database</c> variable. Written with <see cref="Utf8JsonWriter"/> (no reflection).
 /// </summary>
@@ -50,7 +50,7 @@ internal static class DashboardFile
     }
 
     /// <param name="apiEnvelope">
-    /// True: <c>{"dashboard": ..., "overwrite": true}</c>, what the seed's
+    /// True: <c>{"dashboard": ..., "overwrite": true}</c>, what the integration guide's
     /// <c>curl -X POST .../api/dashboards/db -d @file</c> needs. False: the bare dashboard model,
     /// for Grafana's import screen and file provisioning.
     /// </param>

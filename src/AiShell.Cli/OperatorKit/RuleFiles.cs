@@ -5,8 +5,8 @@ using AiShell.Pipeline.Configuration;
 namespace AiShell.Cli.OperatorKit;
 
 /// <summary>
-/// The seed's alert and recording rules, with thresholds from <c>prometheus.alerts.*</c> and metric
-/// names from <c>prometheus.prefix</c>. Where the seed's expressions would return nothing or the
+/// The integration guide's alert and recording rules, with thresholds from <c>prometheus.alerts.*</c> and metric
+/// names from <c>prometheus.prefix</c>. Where the integration guide's expressions would return nothing or the
 /// wrong thing they are fixed, and the README says how: ratios of families with different labels are
 /// summed by database first (errors_total has an <c>error</c> label, query_total a <c>status</c>
 /// label, so a plain division matches no series), and rates and quantiles are per database.

@@ -4,7 +4,7 @@ using AiShell.Pipeline.Configuration;
 namespace AiShell.Cli.OperatorKit;
 
 /// <summary>
-/// A prometheus.yml that scrapes this exporter, with the seed's relabeling (instance from the
+/// A prometheus.yml that scrapes this exporter, with the integration guide's relabeling (instance from the
 /// address, host without the port) and the generated rule files.
 /// </summary>
 internal static class ScrapeConfigFile

@@ -22,7 +22,7 @@ internal sealed class FamilyText
             $"# HELP {name} {TextEscaper.EscapeHelp(help, openMetrics: false)}\n# TYPE {name} {TypeWord(type)}\n");
 
         // OpenMetrics names a counter family without its _total suffix. A counter whose name has no
-        // _total (the seed's aishell_network_bytes_received) is typed 'unknown' there, so that the
+        // _total (the integration guide's aishell_network_bytes_received) is typed 'unknown' there, so that the
         // stored series name is the same whichever format the scraper negotiates.
         string omName = name;
         string omType = TypeWord(type);

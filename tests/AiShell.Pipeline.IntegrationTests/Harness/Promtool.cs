@@ -4,7 +4,7 @@ namespace AiShell.Pipeline.IntegrationTests.Harness;
 internal static class Promtool
 {
     /// <summary>
-    /// Lint findings the seed document's metric names force on us: its network byte counters have no
+    /// Lint findings the integration guide's metric names force on us: its network byte counters have no
     /// <c>_total</c> suffix, and its summary is named ..._summary. Listed in the README; anything
     /// else fails the test.
     /// </summary>
