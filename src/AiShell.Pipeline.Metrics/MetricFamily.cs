@@ -43,9 +43,6 @@ public sealed class MetricFamily
         Descriptor = descriptor;
         Name = name;
         Buckets = buckets;
-        PaddedBuckets = new double[(buckets.Length + 7) / 8 * 8];
-        Array.Fill(PaddedBuckets, double.PositiveInfinity);
-        buckets.CopyTo(PaddedBuckets, 0);
         (LabelNames, _kept) = ApplyDrops(descriptor.LabelNames, registry.Options.DropLabels);
 
         Text = new Exposition.FamilyText(name, descriptor.Type, descriptor.Help, buckets);
@@ -68,9 +65,6 @@ public sealed class MetricFamily
 
     /// <summary>Upper bounds of a histogram's finite buckets (increasing), a summary's quantiles; empty for other types.</summary>
     public double[] Buckets { get; }
-
-    /// <summary><see cref="Buckets"/> padded with +Inf to a multiple of eight (one 512-bit vector), for the vectorized bucket search.</summary>
-    internal double[] PaddedBuckets { get; }
 
     /// <summary>The text the family's sample lines share.</summary>
     internal Exposition.FamilyText Text { get; }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace AiShell.Pipeline.Metrics;
 
@@ -25,7 +23,7 @@ public sealed class Series
     private readonly long[] _cells; // the chunk's cells; this series' start at _at (see SeriesChunk)
     private readonly int _at;
     private readonly int _finite; // histograms: finite buckets (the +Inf count follows them)
-    private readonly double[]? _bounds; // the family's bucket bounds padded with +Inf to whole vectors
+    private readonly double[]? _bounds; // the family's finite bucket bounds, increasing
     private readonly Internal.SlidingQuantiles? _window; // summaries
 
     internal Series(MetricFamily family, int ordinal, string[] labelValues, Internal.SeriesChunk chunk, int slot)
@@ -39,7 +37,7 @@ public sealed class Series
         _at = slot * chunk.Stride;
         if (family.Type == MetricType.Histogram)
         {
-            _bounds = family.PaddedBuckets;
+            _bounds = family.Buckets;
             _finite = family.Buckets.Length;
         }
         else if (family.Type == MetricType.Summary)
@@ -312,42 +310,12 @@ public sealed class Series
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int BucketIndex(double value)
     {
+        // An early-exit scan: what the shipped binary runs. (Eight-wide compares with a population
+        // count measured 22.5 against 22.9 ns per record under the JIT with AVX-512, and Native
+        // AOT's default instruction set accelerates neither 512- nor 256-bit vectors, so they went.)
+        // NaN is within no bound and lands in +Inf.
         double[] bounds = _bounds!;
         int finite = _finite;
-        // The index is the number of bounds the value is not within (NaN is within none, so it lands
-        // in +Inf). Bounds come padded with +Inf to whole vectors of eight: eight (or four) compares
-        // at once and a population count, no data-dependent branch, no range check (the padding
-        // makes every load whole). (Measured on the record path: 22.5 ns against 22.9 ns for the
-        // early-exit scan; a branch-free scalar count was slower, 31 ns.) Under Native AOT's default
-        // instruction set neither width is accelerated (a published test program printed
-        // Vector512 and Vector256 false, Vector128 true), so the shipped binary takes the scan below.
-        ref double first = ref MemoryMarshal.GetArrayDataReference(bounds);
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var v = Vector512.Create(value);
-            int outside = 0;
-            for (int i = 0; i < bounds.Length; i += Vector512<double>.Count)
-            {
-                Vector512<double> within = Vector512.LessThanOrEqual(v, Vector512.LoadUnsafe(ref first, (nuint)i));
-                outside += Vector512<double>.Count - BitOperations.PopCount(within.ExtractMostSignificantBits());
-            }
-
-            return Math.Min(outside, finite);
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var v = Vector256.Create(value);
-            int outside = 0;
-            for (int i = 0; i < bounds.Length; i += Vector256<double>.Count)
-            {
-                Vector256<double> within = Vector256.LessThanOrEqual(v, Vector256.LoadUnsafe(ref first, (nuint)i));
-                outside += Vector256<double>.Count - BitOperations.PopCount(within.ExtractMostSignificantBits());
-            }
-
-            return Math.Min(outside, finite);
-        }
-
         int index = 0;
         while (index < finite && !(value <= bounds[index]))
         {
