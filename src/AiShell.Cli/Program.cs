@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AiShell.Cli;
+using AiShell.Cli.Commands;
 
 var root = new RootCommand("AI-Shell Prometheus exporter: PostgreSQL, host and query-event metrics for Prometheus.");
 root.Subcommands.Add(PrometheusCommands.Create());

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
 using System.Text.Json;
-using AiShell.Pipeline.Actors;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Exposition;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -31,7 +30,7 @@ public sealed class ExporterServer : IAsyncDisposable
 
     private readonly KestrelServer _server;
     private readonly MetricRegistry _registry;
-    private readonly PipelineStatus _pipeline;
+    private readonly IExporterStatus _pipeline;
     private readonly ServerOptions _options;
     private readonly HttpSelfMetrics _http;
     private readonly ScrapeBufferPool _buffers = new(capacity: 8);
@@ -55,7 +54,7 @@ public sealed class ExporterServer : IAsyncDisposable
     private long _lastScrapeTicks;
     private long _scrapes;
 
-    private ExporterServer(KestrelServer server, MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
+    private ExporterServer(KestrelServer server, MetricRegistry registry, IExporterStatus pipeline, ServerOptions options)
     {
         _server = server;
         _registry = registry;
@@ -85,7 +84,7 @@ public sealed class ExporterServer : IAsyncDisposable
     /// <summary>What GET /api/v1/targets (http_sd) serves; set once the port is known.</summary>
     public Discovery.DiscoveryTargets? Targets { get; set; }
 
-    public static ExporterServer Create(MetricRegistry registry, PipelineStatus pipeline, ServerOptions options)
+    public static ExporterServer Create(MetricRegistry registry, IExporterStatus pipeline, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         // Kestrel's own server, without a host: no dependency-injection container (whose open

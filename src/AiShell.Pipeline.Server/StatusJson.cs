@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AiShell.Pipeline.Actors;
 
 namespace AiShell.Pipeline.Server;
 
@@ -18,9 +17,8 @@ internal static class StatusJson
         json.WriteNumber("scrapes", view.Scrapes);
         json.WriteString("metrics_path", view.MetricsPath);
         json.WriteStartArray("collectors");
-        foreach (CollectorHealth health in view.Pipeline.Collectors)
+        foreach (CollectorStatus s in view.Pipeline.Collectors())
         {
-            CollectorHealthSnapshot s = health.Snapshot();
             json.WriteStartObject();
             json.WriteString("name", s.Name);
             json.WriteString("database", s.Database);
@@ -59,5 +57,5 @@ internal static class StatusJson
     }
 }
 
-internal sealed record StatusView(string Version, TimeSpan Uptime, PipelineStatus Pipeline, int SeriesCount,
+internal sealed record StatusView(string Version, TimeSpan Uptime, IExporterStatus Pipeline, int SeriesCount,
     int FamilyCount, double LastScrapeSeconds, long Scrapes, string MetricsPath);

@@ -1,4 +1,3 @@
-using AiShell.Pipeline.Actors;
 using AiShell.Pipeline.Ingest;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Pipeline;
@@ -11,7 +10,7 @@ namespace AiShell.Pipeline.Server.Tests;
 /// </summary>
 internal sealed class InProcessServer : IAsyncDisposable
 {
-    private readonly ShardChannels _channels = new(2, 1_000_000);
+    private readonly QueueSink _sink = new();
 
     private InProcessServer(ServerOptions options)
     {
@@ -19,8 +18,8 @@ internal sealed class InProcessServer : IAsyncDisposable
         var schema = new EventSchema(Registry, [1], [
             new CustomEventMetric("business_transactions", MetricType.Counter, "tx", ["type"], null, "business_transactions_total"),
         ], new QuerySources());
-        Ingestor = new EventIngestor(Registry, schema, _channels);
-        Server = ExporterServer.Create(Registry, new PipelineStatus([], DateTimeOffset.UtcNow), new ServerOptions
+        Ingestor = new EventIngestor(Registry, schema, _sink);
+        Server = ExporterServer.Create(Registry, new NoCollectors(), new ServerOptions
         {
             Host = "127.0.0.1",
             Port = 0,
@@ -48,14 +47,10 @@ internal sealed class InProcessServer : IAsyncDisposable
     /// <summary>Folds every queued batch.</summary>
     public void Drain()
     {
-        for (int shard = 0; shard < _channels.Count; shard++)
+        while (_sink.Queue.TryDequeue(out SampleBatch? batch))
         {
-            while (_channels.Reader(shard).TryRead(out SampleBatch? batch))
-            {
-                _channels.Release(batch.Count);
-                batch.Fold();
-                batch.Release();
-            }
+            batch.Fold();
+            batch.Release();
         }
     }
 
@@ -67,4 +62,35 @@ internal sealed class InProcessServer : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Server.DisposeAsync();
+
+    /// <summary>Batches queued as handed over, folded by <see cref="Drain"/>.</summary>
+    private sealed class QueueSink : ISampleSink
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<SampleBatch> Queue { get; } = new();
+
+        public int Shards => 2;
+
+        public long Pending => 0;
+
+        public bool TryWriteAll(IReadOnlyList<SampleBatch> batches)
+        {
+            foreach (SampleBatch batch in batches)
+            {
+                Queue.Enqueue(batch);
+            }
+
+            return true;
+        }
+
+        public bool WaitForRoom(TimeSpan timeout) => true;
+    }
+
+    private sealed class NoCollectors : IExporterStatus
+    {
+        public bool Ready => true;
+
+        public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+        public IReadOnlyList<CollectorStatus> Collectors() => [];
+    }
 }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using AiShell.Cli.Runtime;
 using AiShell.Pipeline.Configuration;
-using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Ingest;
+using AiShell.Pipeline.Metrics;
 
 namespace AiShell.Cli.Loadtest;
 

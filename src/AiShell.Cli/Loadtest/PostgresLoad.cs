@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AiShell.Cli.Runtime;
 using Npgsql;
 
 namespace AiShell.Cli.Loadtest;

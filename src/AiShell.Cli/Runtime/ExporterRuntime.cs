@@ -8,7 +8,7 @@ using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Pipeline;
 using AiShell.Pipeline.Server;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Runtime;
 
 /// <summary>
 /// Everything `prometheus start` runs, composed from config: registry, collectors, pipeline, server.
@@ -205,7 +205,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 }
             }
 
-            server = ExporterServer.Create(registry, pipeline.Status, new ServerOptions
+            server = ExporterServer.Create(registry, new PipelineStatusView(pipeline.Status), new ServerOptions
             {
                 Host = config.Host,
                 Port = config.Port,

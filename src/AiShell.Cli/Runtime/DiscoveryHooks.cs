@@ -1,7 +1,7 @@
 using AiShell.Pipeline.Configuration;
 using AiShell.Pipeline.Server.Discovery;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Runtime;
 
 /// <summary>
 /// Service discovery around one `prometheus start`: the http_sd target list, the --file-sd file,

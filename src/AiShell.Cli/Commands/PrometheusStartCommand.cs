@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using AiShell.Cli.Runtime;
 using AiShell.Pipeline.Configuration;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary>
 /// <c>aishell prometheus start [--config FILE] [--port N] [--host H] [--path P]</c>: runs in the

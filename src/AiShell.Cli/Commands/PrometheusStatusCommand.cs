@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using AiShell.Pipeline.Configuration;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary>
 /// <c>aishell prometheus status [--config FILE] [--port N] [--host H] [credentials]</c>: asks the

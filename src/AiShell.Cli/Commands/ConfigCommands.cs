@@ -1,7 +1,8 @@
 using System.CommandLine;
+using AiShell.Cli.Runtime;
 using AiShell.Pipeline.Configuration;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary>
 /// <c>aishell config set|get|list|check|docs</c> on the exporter's config file. A bad key or value exits 2

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary>Options shared by several commands.</summary>
 internal static class CliOptions

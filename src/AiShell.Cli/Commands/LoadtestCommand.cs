@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using AiShell.Cli.Loadtest;
 using AiShell.Pipeline.Configuration;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary>
 /// <c>aishell loadtest</c>: one of --dsn (a PostgreSQL workload recorded in-process), --synthetic

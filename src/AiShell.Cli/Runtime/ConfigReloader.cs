@@ -2,7 +2,7 @@ using AiShell.Pipeline.Configuration;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Server.Discovery;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Runtime;
 
 /// <summary>
 /// Re-reads the config on SIGHUP and when the file changes. A changed file is read only once its

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary><c>aishell prometheus ...</c></summary>
 internal static class PrometheusCommands

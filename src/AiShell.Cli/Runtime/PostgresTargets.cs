@@ -2,7 +2,7 @@ using AiShell.Pipeline.Collectors.Postgres;
 using AiShell.Pipeline.Configuration;
 using AiShell.Pipeline.Metrics;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Runtime;
 
 /// <summary>
 /// Turns <c>prometheus.databases</c> into collector targets: reads passwords from files or the

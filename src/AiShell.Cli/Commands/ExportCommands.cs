@@ -2,7 +2,7 @@ using System.CommandLine;
 using AiShell.Cli.OperatorKit;
 using AiShell.Pipeline.Configuration;
 
-namespace AiShell.Cli;
+namespace AiShell.Cli.Commands;
 
 /// <summary>
 /// <c>aishell prometheus export-rules --output-dir DIR</c> and
