@@ -22,8 +22,13 @@ public sealed class ShardChannels : ISampleSink
     private readonly long _maxPending;
     private readonly long _roomAgain; // half the budget: blocked producers wake when pending falls to it
     private readonly int[] _idle;
-    private readonly ManualResetEventSlim _room = new(initialState: true, spinCount: 0);
+    // Completed when an aggregator's release brings pending down to _roomAgain; a waiter that finds
+    // it completed arms a fresh one. The one wait for room, for blocking and async producers alike.
+    private TaskCompletionSource _room = Armed(completed: true);
     private long _pending;
+
+    /// <summary>How long a waiting collector trusts the wake-up before it looks at pending again.</summary>
+    private static readonly TimeSpan RecheckAfter = TimeSpan.FromMilliseconds(100);
 
     public ShardChannels(int shards, long maxPendingSamples)
     {
@@ -101,9 +106,9 @@ public sealed class ShardChannels : ISampleSink
     public void Release(long samples)
     {
         long after = Interlocked.Add(ref _pending, -samples);
-        if (after <= _roomAgain && !_room.IsSet)
+        if (after <= _roomAgain)
         {
-            _room.Set(); // wake producers blocked in WaitForRoom
+            Volatile.Read(ref _room).TrySetResult(); // wakes every waiting producer; a no-op when none waits
         }
     }
 
@@ -114,18 +119,37 @@ public sealed class ShardChannels : ISampleSink
             return true;
         }
 
-        _room.Reset();
-        // Released between the check and the reset: look again so that no wake-up is lost.
-        return Pending <= _roomAgain || _room.Wait(timeout);
+        Task room = ArmRoom();
+        // Released between the check and the arming: look again so that no wake-up is lost.
+        return Pending <= _roomAgain || room.Wait(timeout);
     }
 
-    /// <summary>Collector path: waits until the batch is admitted, then queues it.</summary>
+    /// <summary>
+    /// Collector path: waits until the batch is admitted, then queues it. The wait is the one
+    /// <see cref="WaitForRoom"/> uses, awaited: woken by the release that makes room, not polled.
+    /// </summary>
     public async ValueTask WriteAsync(SampleBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         while (!TryAdmit(batch.Count))
         {
-            await Task.Delay(5, cancellationToken);
+            Task room = ArmRoom();
+            // Admitted since the first try (pending fell to nothing and no release will come again):
+            // the arming is a full fence, so this second try sees every release before it.
+            if (TryAdmit(batch.Count))
+            {
+                break;
+            }
+
+            try
+            {
+                await room.WaitAsync(RecheckAfter, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // A release can miss its wake-up while another producer's failed admission has
+                // pending inflated for an instant; looking again now and then covers that.
+            }
         }
 
         if (!_channels[batch.Shard].Writer.TryWrite(batch))
@@ -135,6 +159,31 @@ public sealed class ShardChannels : ISampleSink
         }
 
         Signal(batch.Shard);
+    }
+
+    /// <summary>The task the next room-making release completes (a fresh one when the last was used up).</summary>
+    private Task ArmRoom()
+    {
+        TaskCompletionSource current = Volatile.Read(ref _room);
+        if (current.Task.IsCompleted)
+        {
+            TaskCompletionSource fresh = Armed(completed: false);
+            current = Interlocked.CompareExchange(ref _room, fresh, current) == current ? fresh : Volatile.Read(ref _room);
+        }
+
+        return current.Task;
+    }
+
+    private static TaskCompletionSource Armed(bool completed)
+    {
+        // Continuations run on the pool, never inside an aggregator's Release.
+        var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (completed)
+        {
+            room.SetResult();
+        }
+
+        return room;
     }
 
     /// <summary>
