@@ -6,7 +6,7 @@ namespace AiShell.Pipeline.Ingest;
 /// <summary>
 /// Datagrams the kernel dropped for one socket because its receive buffer was full: the
 /// <c>drops</c> column of <c>/proc/net/udp</c> (or <c>udp6</c>) on the line of the socket's inode.
-/// No exporter metric showed a 36 % loss in a load test before this.
+/// Without it a 36 % loss in a load test showed in no exporter metric.
 /// </summary>
 internal sealed class UdpKernelDrops
 {

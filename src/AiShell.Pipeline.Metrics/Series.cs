@@ -151,7 +151,7 @@ public sealed class Series
         ObserveInto(BucketIndex(value), 1, value);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the fold's switch, as before ObserveInto took a count (out of line it cost 7 instructions per event)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the fold's switch: out of line it cost 7 instructions per event
     private void ObserveSummary(double value, long now)
     {
         _window!.Record(value, now);

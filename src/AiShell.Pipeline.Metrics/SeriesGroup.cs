@@ -38,7 +38,7 @@ public sealed class SeriesGroup
     /// a bundle never changes, so a slot is read without a lock, and it is written only when a
     /// lookup missed and the caller's values are the bundle's own instances (a collision just
     /// misses). A hit writes nothing, so threads that share tuples share the slots' cache lines
-    /// read-only. It was per thread before: reaching a thread static cost a helper call and
+    /// read-only. The slots are not per thread: reaching a thread static costs a helper call and
     /// three dependent loads on every event.
     /// </summary>
     private readonly Bundle?[] _recent = new Bundle?[1 << RecentBits];
