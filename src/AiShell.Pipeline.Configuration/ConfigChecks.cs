@@ -78,54 +78,81 @@ public static class ConfigChecks
         _ => ex.GetType().Name,
     };
 
-    /// <summary>Why a certificate and key pair cannot serve TLS, naming the field at fault; null when it can.</summary>
-    public static (string Field, string Reason)? TlsProblem(string certFile, string keyFile)
+    /// <summary>The first reason a certificate and key pair cannot serve TLS, naming the field at fault; null when it can.</summary>
+    public static (string Field, string Reason)? TlsProblem(string certFile, string keyFile) =>
+        TlsProblems(certFile, keyFile) is [var first, ..] ? first : null;
+
+    /// <summary>Every reason a certificate and key pair cannot serve TLS, each naming the field at fault.</summary>
+    public static List<(string Field, string Reason)> TlsProblems(string certFile, string keyFile)
     {
-        if (ReadProblem(certFile, out string cert) is { } certProblem)
+        var problems = new List<(string, string)>();
+        string? cert = null, key = null;
+        if (ReadProblem(certFile, out string certText) is { } certProblem)
         {
-            return ("cert_file", $"{certFile}: {certProblem}");
+            problems.Add(("cert_file", $"{certFile}: {certProblem}"));
+        }
+        else if (!certText.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            problems.Add(("cert_file", $"{certFile}: holds no PEM certificate (a '-----BEGIN CERTIFICATE-----' block)"));
+        }
+        else
+        {
+            cert = certText;
         }
 
-        if (ReadProblem(keyFile, out string key) is { } keyProblem)
+        if (ReadProblem(keyFile, out string keyText) is { } keyProblem)
         {
-            return ("key_file", $"{keyFile}: {keyProblem}");
+            problems.Add(("key_file", $"{keyFile}: {keyProblem}"));
+        }
+        else if (!keyText.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+        {
+            problems.Add(("key_file", $"{keyFile}: holds no PEM private key (a '-----BEGIN PRIVATE KEY-----' block)"));
+        }
+        else
+        {
+            key = keyText;
         }
 
-        if (!cert.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        if (cert is not null)
         {
-            return ("cert_file", $"{certFile}: holds no PEM certificate (a '-----BEGIN CERTIFICATE-----' block)");
+            try
+            {
+                using X509Certificate2 parsed = X509Certificate2.CreateFromPem(cert);
+            }
+            catch (CryptographicException)
+            {
+                problems.Add(("cert_file", $"{certFile}: the certificate cannot be parsed (damaged or not X.509)"));
+                cert = null;
+            }
         }
 
-        if (!key.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+        if (cert is not null && key is not null)
         {
-            return ("key_file", $"{keyFile}: holds no PEM private key (a '-----BEGIN PRIVATE KEY-----' block)");
+            try
+            {
+                using X509Certificate2 pair = X509Certificate2.CreateFromPem(cert, key);
+                if (!pair.HasPrivateKey)
+                {
+                    problems.Add(("key_file", $"{keyFile}: the key does not belong to the certificate in {certFile}"));
+                }
+            }
+            catch (CryptographicException)
+            {
+                problems.Add(("key_file", $"{keyFile}: the key cannot be used with the certificate in {certFile} (a different key, or encrypted)"));
+            }
         }
 
-        try
-        {
-            using X509Certificate2 parsed = X509Certificate2.CreateFromPem(cert);
-        }
-        catch (CryptographicException)
-        {
-            return ("cert_file", $"{certFile}: the certificate cannot be parsed (damaged or not X.509)");
-        }
-
-        try
-        {
-            using X509Certificate2 pair = X509Certificate2.CreateFromPem(cert, key);
-            return pair.HasPrivateKey ? null : ("key_file", $"{keyFile}: the key does not belong to the certificate in {certFile}");
-        }
-        catch (CryptographicException)
-        {
-            return ("key_file", $"{keyFile}: the key cannot be used with the certificate in {certFile} (a different key, or encrypted)");
-        }
+        return problems;
     }
 
     private static void CheckTls(ExporterConfig config, List<ConfigError> errors)
     {
-        if (config.Web.TlsCertFile is { } cert && config.Web.TlsKeyFile is { } key && TlsProblem(cert, key) is { } problem)
+        if (config.Web.TlsCertFile is { } cert && config.Web.TlsKeyFile is { } key)
         {
-            errors.Add(config.ErrorAt("prometheus.web.tls_server_config." + problem.Field, problem.Reason));
+            foreach ((string field, string reason) in TlsProblems(cert, key))
+            {
+                errors.Add(config.ErrorAt("prometheus.web.tls_server_config." + field, reason));
+            }
         }
     }
 

@@ -35,6 +35,11 @@ public static class ConfigLoader
     public static ExporterConfig Load(string? cliPath, Func<ExporterConfig, IEnumerable<ConfigError>>? check = null)
     {
         (string path, bool isExplicit) = Resolve(cliPath);
+        if (Directory.Exists(path))
+        {
+            throw new ConfigException($"{path}: is a directory, not a config file");
+        }
+
         if (!File.Exists(path))
         {
             return isExplicit ? throw new ConfigException($"{path}: config file not found") : new ExporterConfig();

@@ -28,9 +28,13 @@ internal static class CustomMetricsParser
             {
                 problems.Add(item, error, field);
             }
-            else if (parsed.Exists(m => m.Name == metric!.Name))
+            else if (parsed.Exists(m => m.DeclaredName == metric!.DeclaredName || m.Name == metric!.Name))
             {
-                problems.Add(item, $"'{metric!.Name}' is declared twice", field);
+                problems.Add(item, $"'{metric!.DeclaredName}' is declared twice", field);
+            }
+            else if (BuiltIn(metric!) is { } builtIn)
+            {
+                problems.Add(item, $"'{metric!.DeclaredName}' is the name of a built-in metric ({builtIn}): its numbers would mix with the exporter's own; choose another name", field);
             }
             else
             {
@@ -45,6 +49,22 @@ internal static class CustomMetricsParser
             config.CustomMetrics.Clear();
             config.CustomMetrics.AddRange(parsed);
         }
+    }
+
+    /// <summary>The built-in family a custom metric's name (declared or exposed, with or without _total) would collide with, or null.</summary>
+    private static string? BuiltIn(CustomMetricConfig metric)
+    {
+        foreach (MetricDescriptor descriptor in MetricCatalog.All)
+        {
+            string name = descriptor.Name;
+            string bare = name.EndsWith("_total", StringComparison.Ordinal) ? name[..^"_total".Length] : name;
+            if (metric.Name == name || metric.DeclaredName == name || metric.DeclaredName == bare || metric.Name == bare)
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     public static string Show(ExporterConfig config) =>

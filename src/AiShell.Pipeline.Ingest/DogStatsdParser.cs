@@ -38,14 +38,14 @@ public static class DogStatsdParser
     public const double MinSampleRate = 1e-6;
 
     /// <summary>Parses one line; returns null and the event, or the drop reason.</summary>
-    public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e) => TryParse(line, prefix, null, null, 0, out e, out _);
+    public static string? TryParse(ReadOnlySpan<char> line, string prefix, out IngestEvent e) => TryParse(line, prefix, null, null, out e, out _);
 
     /// <summary>
     /// Parses one line, taking tag values from <paramref name="pool"/> when given (the UDP loop's:
     /// repeated values cost no allocation and come out as the same instances).
     /// </summary>
     internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, out IngestEvent e) =>
-        TryParse(line, prefix, pool, null, 0, out e, out _);
+        TryParse(line, prefix, pool, null, out e, out _);
 
     /// <summary>
     /// Every event of one line: one per value (<c>name:0.5:120:3000|ms</c> is three), each checked
@@ -55,33 +55,95 @@ public static class DogStatsdParser
     public static string? TryParseAll(ReadOnlySpan<char> line, string prefix, CustomMetricType? customTypes, List<IngestEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        string? reason = TryParse(line, prefix, null, customTypes, 0, out IngestEvent first, out int values);
+        string? reason = TryParse(line, prefix, null, customTypes, out IngestEvent first, out int values);
         if (reason is not null)
         {
             return reason;
         }
 
         events.Add(first);
-        for (int i = 1; i < values; i++)
+        if (values > 1)
         {
-            _ = TryParse(line, prefix, null, customTypes, i, out IngestEvent next, out _); // checked with the first
-            events.Add(next);
+            var others = new OtherValues(line);
+            while (others.Next(out double seconds))
+            {
+                events.Add(WithValue(first, seconds));
+            }
         }
 
         return null;
     }
 
     /// <summary>
-    /// The event of value <paramref name="valueIndex"/> of a line with <paramref name="values"/>
-    /// values. Value 0 checks all of them, so a line is taken whole or refused whole; the caller
-    /// then asks for values 1 to <paramref name="values"/> - 1.
+    /// The values after the first of a multi-value timing (<c>name:v1:v2:v3|ms</c>), in seconds,
+    /// one pass over the line. Only for a line <see cref="TryParse(ReadOnlySpan{char}, string, StringPool?, CustomMetricType?, out IngestEvent, out int)"/>
+    /// accepted: every value was checked then.
+    /// </summary>
+    internal ref struct OtherValues
+    {
+        private ReadOnlySpan<char> _rest;
+        private readonly double _scale;
+
+        public OtherValues(ReadOnlySpan<char> line)
+        {
+            int colon = line.IndexOf(':');
+            int bar = line.IndexOf('|');
+            ReadOnlySpan<char> values = line[(colon + 1)..bar];
+            int first = values.IndexOf(':');
+            _rest = first < 0 ? default : values[(first + 1)..];
+            ReadOnlySpan<char> type = line[(bar + 1)..];
+            int end = type.IndexOf('|');
+            _scale = (end < 0 ? type : type[..end]) is "ms" ? 0.001 : 1;
+        }
+
+        public bool Next(out double seconds)
+        {
+            seconds = 0;
+            if (_rest.IsEmpty)
+            {
+                return false;
+            }
+
+            int colon = _rest.IndexOf(':');
+            ReadOnlySpan<char> text = colon < 0 ? _rest : _rest[..colon];
+            _rest = colon < 0 ? default : _rest[(colon + 1)..];
+            TryParseNumber(text, out double value);
+            seconds = value * _scale;
+            return true;
+        }
+    }
+
+    /// <summary>The event of another value of the same multi-value timing: the same tags and rate, another observation.</summary>
+    internal static IngestEvent WithValue(in IngestEvent first, double seconds)
+    {
+        IngestEvent e = first;
+        switch (e.Kind)
+        {
+            case EventKind.Query or EventKind.Request:
+                e.Duration = seconds;
+                break;
+            case EventKind.Connection:
+                e.Wait = seconds;
+                break;
+            default:
+                e.Value = seconds;
+                break;
+        }
+
+        return e;
+    }
+
+    /// <summary>
+    /// The event of a line's first value, and how many values the line has (<c>name:v1:v2|ms</c>).
+    /// Every value is checked, so a line is taken whole or refused whole; the others come from
+    /// <see cref="OtherValues"/> and <see cref="WithValue"/>.
     /// </summary>
     internal static string? TryParse(ReadOnlySpan<char> line, string prefix, StringPool? pool, CustomMetricType? customTypes,
-        int valueIndex, out IngestEvent e, out int values)
+        out IngestEvent e, out int values)
     {
         e = default;
         values = 1;
-        if (valueIndex == 0 && TryParseQuery(line, prefix, pool, ref e))
+        if (TryParseQuery(line, prefix, pool, ref e))
         {
             return null;
         }
@@ -95,26 +157,24 @@ public static class DogStatsdParser
 
         ReadOnlySpan<char> name = line[..colon];
         ReadOnlySpan<char> allValues = line[(colon + 1)..bar];
-        values = allValues.Count(':') + 1;
+        values = 0;
+        double value = 0;
         ReadOnlySpan<char> valueText = default;
-        int index = 0;
         foreach (Range range in allValues.Split(':'))
         {
             ReadOnlySpan<char> text = allValues[range];
-            if (index == valueIndex)
-            {
-                valueText = text;
-            }
-
-            if ((valueIndex == 0 || index == valueIndex) && (!TryParseNumber(text, out double each) || !double.IsFinite(each)))
+            if (!TryParseNumber(text, out double each) || !double.IsFinite(each))
             {
                 return ReasonBadValue;
             }
 
-            index++;
+            if (values++ == 0)
+            {
+                value = each;
+                valueText = text;
+            }
         }
 
-        TryParseNumber(valueText, out double value);
         bool signed = valueText.Length > 0 && valueText[0] is '+' or '-';
         ReadOnlySpan<char> rest = line[(bar + 1)..];
         int next = rest.IndexOf('|');
@@ -155,12 +215,12 @@ public static class DogStatsdParser
             // Anything else is a field this exporter has no use for: |c:CONTAINER_ID, |T<unix time>.
         }
 
-        if (!double.IsFinite(value / rate))
+        bool timer = type is "ms" or "h" or "d";
+        if (type is "c" && !double.IsFinite(value / rate))
         {
-            return ReasonBadValue; // a huge value scaled up by its rate
+            return ReasonBadValue; // a huge increment scaled up by its rate
         }
 
-        bool timer = type is "ms" or "h" or "d";
         if (values > 1 && !timer)
         {
             return ReasonBadType; // several values are observations: timers, histograms, distributions only
@@ -170,6 +230,11 @@ public static class DogStatsdParser
         // send them; statsd_exporter truncates instead). At MinSampleRate that is a million.
         long count = timer && rate < 1 ? (long)Math.Round(1 / rate) : 1;
         double seconds = type is "ms" ? value / 1000.0 : value;
+        if (timer && !double.IsFinite(seconds * count))
+        {
+            return ReasonBadValue; // the observations it stands for would make the sum infinite
+        }
+
         if (!name.StartsWith(prefix, StringComparison.Ordinal) || name.Length <= prefix.Length || name[prefix.Length] != '.')
         {
             return ReasonUnknownMetric;
@@ -362,10 +427,26 @@ public static class DogStatsdParser
         var cursor = new TagCursor(text);
         while (cursor.Next(out ReadOnlySpan<char> name, out ReadOnlySpan<char> value))
         {
-            tags.Add(new(Text(name, pool), Text(value, pool)));
+            if (!Contains(tags, name)) // the first of a name counts, as for the built-in events' tags
+            {
+                tags.Add(new(Text(name, pool), Text(value, pool)));
+            }
         }
 
         return tags;
+
+        static bool Contains(List<KeyValuePair<string, string>> tags, ReadOnlySpan<char> name)
+        {
+            foreach (KeyValuePair<string, string> tag in tags)
+            {
+                if (name.SequenceEqual(tag.Key))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>
@@ -492,27 +573,57 @@ public static class DogStatsdParser
     /// <summary>
     /// Splits a datagram (statsd clients pack several lines per packet): decodes it into
     /// <paramref name="scratch"/> and lists its non-empty lines as ranges of it (no string per line);
-    /// returns how many characters were decoded.
+    /// returns how many characters were decoded. A line that is not UTF-8 is left out and counted
+    /// in <paramref name="notUtf8"/> (it would otherwise become U+FFFD in a label value).
     /// </summary>
-    public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<Range> lines)
+    public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<Range> lines, out int notUtf8)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        int count = Encoding.UTF8.GetChars(packet, scratch);
-        ReadOnlySpan<char> text = scratch[..count];
+        notUtf8 = 0;
+        if (System.Text.Unicode.Utf8.IsValid(packet))
+        {
+            int count = Encoding.UTF8.GetChars(packet, scratch);
+            AddLines(scratch[..count], 0, lines);
+            return count;
+        }
+
+        // Rare: find the lines at fault, decode the others one by one.
+        int written = 0;
+        foreach (Range range in packet.Split((byte)'\n'))
+        {
+            ReadOnlySpan<byte> line = packet[range];
+            if (!System.Text.Unicode.Utf8.IsValid(line))
+            {
+                notUtf8++;
+                continue;
+            }
+
+            int chars = Encoding.UTF8.GetChars(line, scratch[written..]);
+            AddLines(scratch.Slice(written, chars), written, lines);
+            written += chars;
+        }
+
+        return written;
+    }
+
+    /// <summary>As <see cref="SplitLines(ReadOnlySpan{byte}, Span{char}, List{Range}, out int)"/>, without the count of lines that are not UTF-8.</summary>
+    public static int SplitLines(ReadOnlySpan<byte> packet, Span<char> scratch, List<Range> lines) => SplitLines(packet, scratch, lines, out _);
+
+    /// <summary>The non-empty lines of <paramref name="text"/>, without carriage returns, as ranges offset by <paramref name="offset"/>.</summary>
+    private static void AddLines(ReadOnlySpan<char> text, int offset, List<Range> lines)
+    {
         foreach (Range range in text.Split('\n'))
         {
-            (int offset, int length) = range.GetOffsetAndLength(count);
-            while (length > 0 && text[offset + length - 1] == '\r')
+            (int start, int length) = range.GetOffsetAndLength(text.Length);
+            while (length > 0 && text[start + length - 1] == '\r')
             {
                 length--;
             }
 
             if (length > 0)
             {
-                lines.Add(new Range(offset, offset + length));
+                lines.Add(new Range(offset + start, offset + start + length));
             }
         }
-
-        return count;
     }
 }

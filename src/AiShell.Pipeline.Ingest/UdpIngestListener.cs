@@ -159,29 +159,39 @@ public sealed class UdpIngestListener : IAsyncDisposable
                 }
 
                 lines.Clear();
-                int chars = DogStatsdParser.SplitLines(buffer.AsSpan(0, received), scratch, lines);
+                int chars = DogStatsdParser.SplitLines(buffer.AsSpan(0, received), scratch, lines, out int notUtf8);
+                if (notUtf8 > 0)
+                {
+                    _ingestor.CountRefused(IngestSources.Udp, DogStatsdParser.ReasonSyntax, notUtf8);
+                }
+
                 ReadOnlySpan<char> text = scratch.AsSpan(0, chars);
                 foreach (Range line in lines)
                 {
                     // Parsed straight into the chunk's slot (no copy of the event); a refused line's slot is reused.
-                    if (DogStatsdParser.TryParse(text[line], _prefix, pool, customTypes, 0, out chunk.Events[chunk.Count], out int values) is { } reason)
+                    if (DogStatsdParser.TryParse(text[line], _prefix, pool, customTypes, out chunk.Events[chunk.Count], out int values) is { } reason)
                     {
                         _ingestor.Rejected(IngestSources.Udp, reason);
                         continue;
                     }
 
+                    IngestEvent first = values > 1 ? chunk.Events[chunk.Count] : default; // copied only for a multi-value line
                     if (++chunk.Count == ChunkEvents)
                     {
                         Queue(ref chunk);
                     }
 
-                    // The other values of a multi-value timing (checked with the first).
-                    for (int value = 1; value < values; value++)
+                    if (values > 1)
                     {
-                        _ = DogStatsdParser.TryParse(text[line], _prefix, pool, customTypes, value, out chunk.Events[chunk.Count], out _);
-                        if (++chunk.Count == ChunkEvents)
+                        // The other values of a multi-value timing (checked with the first): one pass.
+                        var others = new DogStatsdParser.OtherValues(text[line]);
+                        while (others.Next(out double seconds))
                         {
-                            Queue(ref chunk);
+                            chunk.Events[chunk.Count] = DogStatsdParser.WithValue(first, seconds);
+                            if (++chunk.Count == ChunkEvents)
+                            {
+                                Queue(ref chunk);
+                            }
                         }
                     }
                 }

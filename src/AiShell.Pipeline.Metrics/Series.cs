@@ -100,13 +100,21 @@ public sealed class Series
         MarkWritten(ref cells);
     }
 
-    /// <summary>Single-writer increment.</summary>
+    /// <summary>
+    /// Single-writer increment. One that would make the value infinite (1e308 sent twice) is not
+    /// applied: a series that reached +Inf could never come back.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double delta)
     {
         ref long cells = ref Cell(0);
         ref double value = ref ValueOf(ref cells);
-        Volatile.Write(ref value, value + delta);
+        double next = value + delta;
+        if (double.IsFinite(next))
+        {
+            Volatile.Write(ref value, next);
+        }
+
         MarkWritten(ref cells);
     }
 

@@ -169,6 +169,7 @@ internal static class EventsEndpoint
         CancellationToken cancellationToken)
     {
         var inflated = new BodyBuffer();
+        var trailer = new GzipTrailer();
         long reserved = 0;
         byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -188,6 +189,11 @@ internal static class EventsEndpoint
 
                 if (read == 0)
                 {
+                    if (!trailer.Matches(compressed.AsSequence(), inflated.Length))
+                    {
+                        return Fail("the body is not valid gzip (cut short, or followed by other bytes)", 400);
+                    }
+
                     reserved = 0; // the inflated length stays reserved: the caller releases it with the body
                     BodyBuffer done = inflated;
                     inflated = null;
@@ -205,6 +211,7 @@ internal static class EventsEndpoint
                 }
 
                 reserved += read;
+                trailer.Add(chunk.AsSpan(0, read));
                 inflated.Append(new ReadOnlySequence<byte>(chunk, 0, read));
             }
         }

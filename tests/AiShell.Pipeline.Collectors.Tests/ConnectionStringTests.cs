@@ -25,4 +25,15 @@ public sealed class ConnectionStringTests
         Assert.DoesNotContain("s3cr3t", problem, StringComparison.Ordinal);
         Assert.DoesNotContain("ADP_", problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void EveryBadValue_IsNamed()
+    {
+        string? problem = PostgresDataSource.ConnectionStringProblem("Host=db;SSL Mode=maybe;Timeout=-x;Pooling=SECRETBOOL");
+        Assert.NotNull(problem);
+        Assert.Contains("'ssl mode'", problem, StringComparison.Ordinal);
+        Assert.Contains("'timeout'", problem, StringComparison.Ordinal);
+        Assert.Contains("'pooling'", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRETBOOL", problem, StringComparison.Ordinal);
+    }
 }

@@ -85,15 +85,15 @@ public sealed class ConfigChecksTests : IDisposable
 
         Assert.Equal(
         [
-            "prometheus.port", "prometheus.web.tls_server_config.cert_file", "prometheus.web.bearer_token_file",
+            "prometheus.port", "prometheus.web.tls_server_config.cert_file", "prometheus.web.tls_server_config.key_file", "prometheus.web.bearer_token_file",
             "prometheus.databases[0].password_file", "prometheus.databases[1].password_file", "prometheus.databases[2].password_env",
         ], ex.Errors.Select(e => e.Key));
-        Assert.Equal([2L, 5, 7, 11, 14, 17], ex.Errors.Select(e => e.Line));
+        Assert.Equal([2L, 5, 6, 7, 11, 14, 17], ex.Errors.Select(e => e.Line));
         Assert.Equal($"{_dir}/missing.pem: no such file", ex.Errors[1].Reason);
-        Assert.Equal($"{shortTokens}: line 2 holds a token shorter than 16 characters", ex.Errors[2].Reason);
-        Assert.Equal($"{directory}: is a directory, not a file", ex.Errors[3].Reason);
-        Assert.Equal($"{empty}: the file is empty", ex.Errors[4].Reason);
-        Assert.Equal("the environment variable AISHELL_TEST_SURELY_UNSET_VARIABLE is not set", ex.Errors[5].Reason);
+        Assert.Equal($"{shortTokens}: line 2 holds a token shorter than 16 characters", ex.Errors[3].Reason);
+        Assert.Equal($"{directory}: is a directory, not a file", ex.Errors[4].Reason);
+        Assert.Equal($"{empty}: the file is empty", ex.Errors[5].Reason);
+        Assert.Equal("the environment variable AISHELL_TEST_SURELY_UNSET_VARIABLE is not set", ex.Errors[6].Reason);
         Assert.DoesNotContain("IO_", ex.Message, StringComparison.Ordinal);
     }
 
@@ -159,5 +159,46 @@ public sealed class ConfigChecksTests : IDisposable
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "c.yaml",
             check: c => ConfigChecks.Run(c, cs => cs.EndsWith("Port", StringComparison.Ordinal) ? "is broken" : null)));
         Assert.Equal("c.yaml:4: prometheus.databases[0].connection_string: is broken", Assert.Single(ex.Errors).ToString());
+    }
+
+    [Fact]
+    public void BothTlsFilesMissing_AreBothReported()
+    {
+        ConfigException ex = Refused($"prometheus:\n  web:\n    tls_server_config:\n      cert_file: {_dir}/no.pem\n      key_file: {_dir}/no.key\n");
+        Assert.Equal(["prometheus.web.tls_server_config.cert_file", "prometheus.web.tls_server_config.key_file"], ex.Errors.Select(e => e.Key));
+        Assert.Equal([4L, 5], ex.Errors.Select(e => e.Line));
+    }
+
+    [Fact]
+    public void ACustomMetricNamedTwice_OrLikeABuiltInMetric_IsRefused()
+    {
+        const string yaml = """
+            prometheus:
+              custom_metrics:
+                - name: tx
+                  type: counter
+                  help: a
+                - name: tx
+                  type: gauge
+                  help: b
+                - name: query_total
+                  type: counter
+                  help: c
+                - name: exporter_build_info
+                  type: gauge
+                  help: d
+            """;
+        ConfigException ex = Refused(yaml);
+        Assert.Equal(3, ex.Errors.Count);
+        Assert.Contains(ex.Errors, e => e is { Key: "prometheus.custom_metrics[1]", Line: 6 } && e.Reason == "'tx' is declared twice");
+        Assert.Contains(ex.Errors, e => e.Key == "prometheus.custom_metrics[2]" && e.Reason.Contains("built-in metric (query_total)", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Key == "prometheus.custom_metrics[3]" && e.Reason.Contains("built-in metric (exporter_build_info)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ADirectoryNamedAsTheConfig_IsSaidToBeADirectory()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(_dir));
+        Assert.Equal($"{_dir}: is a directory, not a config file", ex.Message);
     }
 }

@@ -139,4 +139,63 @@ public sealed class DogStatsdFoldingTests
         Assert.Equal(7, h.Value("active_users", "r"));
         Assert.Equal(2, h.Value("connections_active", "d", "pool"));
     }
+
+    [Fact]
+    public async Task RepeatedTagNames_TheFirstOfASectionCounts_ALaterSectionOverridesAnEarlierOne()
+    {
+        IngestHarness h = await SendAsync(
+            "aishell.custom.business_transactions:1|c|#type:t1,type:t2,status:s",
+            "aishell.custom.business_transactions:2|c|#type:y1,#type:y2,status:s",
+            "aishell.custom.business_transactions:3|c|#type:x1,status:s|#type:x2");
+
+        Assert.Equal(1, h.Value("business_transactions_total", "t1", "s"));
+        Assert.Equal(2, h.Value("business_transactions_total", "y1", "s"));
+        Assert.Equal(3, h.Value("business_transactions_total", "x2", "s"));
+    }
+
+    [Fact]
+    public async Task ALongMultiValueLine_CountsEveryValue_AndTheNextLineIsTaken()
+    {
+        string values = string.Join(':', Enumerable.Repeat("1", 8_000)); // 16 KB in one datagram
+        IngestHarness h = await SendAsync($"aishell.custom.latency:{values}|h|#route:long", "aishell.custom.business_transactions:1|c|#type:after,status:s");
+        Assert.Equal(8_000, h.HistogramCount("latency", "long"));
+        Assert.Equal(8_000, h.HistogramSum("latency", "long"), 9);
+        Assert.Equal(1, h.Value("business_transactions_total", "after", "s"));
+        var events = new List<IngestEvent>();
+        Assert.Null(DogStatsdParser.TryParseAll($"aishell.custom.latency:{values}|h|#route:x", "aishell", null, events));
+        Assert.Equal(8_000, events.Count);
+    }
+
+    [Fact]
+    public async Task ALineThatIsNotUtf8_IsRefused_TheOthersOfItsDatagramAreTaken()
+    {
+        var h = new IngestHarness();
+        var listener = new UdpIngestListener(h.Ingestor, IPAddress.Loopback, 0);
+        listener.Start();
+        using (var udp = new UdpClient())
+        {
+            udp.Connect(IPAddress.Loopback, listener.Port);
+            byte[] packet = [.. "aishell.custom.business_transactions:1|c|#type:ok,status:s\naishell.custom.business_transactions:1|c|#type:"u8, 0xFF, 0xFE, .. ",status:s\n"u8];
+            await udp.SendAsync(packet);
+        }
+
+        await Task.Delay(200);
+        await listener.DisposeAsync();
+        h.Drain();
+        Assert.Equal(1, h.Value("business_transactions_total", "ok", "s"));
+        Assert.Equal(1, Rejected(h, DogStatsdParser.ReasonSyntax));
+        Assert.Equal(1, h.Registry.Find("aishell_business_transactions_total")!.Count);
+    }
+
+    [Fact]
+    public async Task AHugeTimingWithAnExactRate_IsTaken_AndACounterCannotReachInfinity()
+    {
+        IngestHarness h = await SendAsync(
+            "aishell.custom.latency:1e308|ms|@0.5|#route:huge",
+            "aishell.custom.business_transactions:1e308|c|#type:big,status:s",
+            "aishell.custom.business_transactions:1e308|c|#type:big,status:s");
+
+        Assert.Equal(2, h.HistogramCount("latency", "huge"));
+        Assert.Equal(1e308, h.Value("business_transactions_total", "big", "s")); // the second would have made it +Inf
+    }
 }

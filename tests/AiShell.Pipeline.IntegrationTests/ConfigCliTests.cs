@@ -91,6 +91,7 @@ public sealed class ConfigCliTests : IDisposable
         string[] expected =
         [
             $"{file}:4: prometheus.web.tls_server_config.cert_file: {notPem}: holds no PEM certificate",
+            $"{file}:5: prometheus.web.tls_server_config.key_file: {notPem}: holds no PEM private key",
             $"{file}:6: prometheus.web.bearer_token_file: /nonexistent/tokens: no such file",
             $"{file}:9: prometheus.databases[0].connection_string: is not a list of KEY=VALUE pairs separated by ';' near character",
             $"{file}:10: prometheus.databases[0].statement_timeout: '5x' is not a duration",
@@ -99,7 +100,7 @@ public sealed class ConfigCliTests : IDisposable
         ];
         foreach (RunResult result in new[] { check, start })
         {
-            Assert.Contains("6 configuration errors", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("7 configuration errors", result.Stderr, StringComparison.Ordinal);
             foreach (string line in expected)
             {
                 Assert.Contains(line, result.Stderr, StringComparison.Ordinal);

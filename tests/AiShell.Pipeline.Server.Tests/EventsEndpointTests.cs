@@ -121,4 +121,43 @@ public sealed class EventsEndpointTests
         HttpResponseMessage emoji = await http.PostAsync(server.Events, Ndjson(Encoding.UTF8.GetBytes($"{{\"kind\":\"feature\",\"feature\":\"{rockets}\"}}\n")));
         Assert.Equal(HttpStatusCode.Accepted, emoji.StatusCode);
     }
+
+    /// <summary>A gzip body cut short (on a flush boundary, or before its trailer) or followed by other bytes is refused whole.</summary>
+    [Fact]
+    public async Task ATruncatedOrPaddedGzipBody_IsRefusedWhole()
+    {
+        await using InProcessServer server = await InProcessServer.StartAsync();
+        using var http = new HttpClient();
+        byte[] whole = Gzip(Features(12));
+
+        byte[] flushedAndCut;
+        using (var output = new MemoryStream())
+        {
+            using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                gzip.Write(Encoding.UTF8.GetBytes(Features(6)));
+                gzip.Flush(); // a sync flush: the stream can be cut here and still inflate
+                flushedAndCut = output.ToArray();
+                gzip.Write(Encoding.UTF8.GetBytes(Features(6)));
+            }
+        }
+
+        byte[][] bad =
+        [
+            flushedAndCut,                                    // the first six lines, no end, no trailer
+            whole[..^8],                                      // every line, no trailer
+            whole[..10],                                      // the header alone
+            [.. whole, .. "GARBAGE"u8],                        // a valid member, then other bytes
+        ];
+        foreach (byte[] body in bad)
+        {
+            HttpResponseMessage response = await http.PostAsync(server.Events, Ndjson(body, "gzip"));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("not valid gzip", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync(server.Events, Ndjson(whole, "gzip"))).StatusCode);
+        server.Drain();
+        Assert.Equal(12, server.Value("feature_usage_total", "f"));
+    }
 }

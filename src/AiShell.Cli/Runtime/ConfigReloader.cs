@@ -84,16 +84,26 @@ internal sealed class ConfigReloader : IDisposable
 
         if (settled)
         {
-            Reload("the file changed", fromSignal: false);
+            Reload("the file changed", fromSignal: false, onlyIfUnread: true);
         }
     }
 
     /// <param name="fromSignal">SIGHUP: the operator asked, so a weakening of prometheus.web is applied (with a warning).</param>
-    public void Reload(string why, bool fromSignal)
+    /// <param name="onlyIfUnread">
+    /// The watcher's reload: skipped when the file as it is now was already read (a SIGHUP between
+    /// the watcher's check and this call read it; one change is one reload).
+    /// </param>
+    public void Reload(string why, bool fromSignal, bool onlyIfUnread = false)
     {
         lock (_gate)
         {
-            _read = Stamp();
+            FileStamp stamp = Stamp();
+            if (onlyIfUnread && stamp == _read)
+            {
+                return;
+            }
+
+            _read = stamp;
             ExporterConfig next;
             try
             {

@@ -43,7 +43,7 @@ public static class PostgresDataSource
     /// <summary>
     /// Why a connection string cannot be used, in plain words that never repeat a value from it (a
     /// value may be a password); null when it can. Checked in three steps so the reason is precise:
-    /// the KEY=VALUE syntax, then each key's name, then each value's kind.
+    /// the KEY=VALUE syntax, then each key's name and each value's kind (every one that is wrong).
     /// </summary>
     public static string? ConnectionStringProblem(string connectionString)
     {
@@ -61,11 +61,13 @@ public static class PostgresDataSource
         }
 
         var npgsql = new NpgsqlConnectionStringBuilder();
+        var problems = new List<string>();
         foreach (string key in pairs.Keys)
         {
             if (!npgsql.ContainsKey(key))
             {
-                return $"'{key}' is not a PostgreSQL connection setting (Host, Port, Database, Username, Password, SSL Mode, ...)";
+                problems.Add($"'{key}' is not a PostgreSQL connection setting (Host, Port, Database, Username, Password, SSL Mode, ...)");
+                continue;
             }
 
             try
@@ -74,11 +76,11 @@ public static class PostgresDataSource
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
             {
-                return $"the value of '{key}' is not of the kind it takes (a number, true/false, or one of its named choices)";
+                problems.Add($"the value of '{key}' is not of the kind it takes (a number, true/false, or one of its named choices)");
             }
         }
 
-        return null;
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     /// <summary>Keeps exception text free of anything after '=' that could be a secret.</summary>
