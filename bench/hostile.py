@@ -6,6 +6,8 @@
   bench/hostile.py burst [BINARY] [N]   N concurrent 4 MiB event POSTs: statuses, peak RSS, RSS after
   bench/hostile.py udp   [BINARY]       a DogStatsD flood into a 64 KiB receive buffer: datagrams sent,
                                         taken, and counted as dropped by the kernel
+  bench/hostile.py multivalue [BINARY] [N]  one datagram holding a timing with N values, then one small
+                                        line: how long until the small line shows in a scrape
 """
 import base64, http.client, os, re, socket, statistics, subprocess, sys, tempfile, threading, time
 
@@ -86,8 +88,23 @@ def udp(binary):
     print(f"datagrams sent {sent}, read {read:.0f}, kernel drops counted {dropped:.0f} ({dropped / sent:.0%}); unaccounted {sent - read - dropped:.0f}")
     p.terminate(); p.wait()
 
+def multivalue(binary, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); uport = s.getsockname()[1]; s.close()
+    p, port = start(binary, f"  ingest:\n    udp_port: {uport}\n  custom_metrics:\n    - name: lat\n      type: histogram\n      help: l\n"
+                            f"      labels: [kind]\n    - name: tx\n      type: counter\n      help: t\n      labels: [kind]\n")
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t = time.perf_counter()
+    out.sendto(("aishell.custom.lat:" + ":".join(["1"] * n) + "|ms|#kind:big").encode(), ("127.0.0.1", uport))
+    out.sendto(b"aishell.custom.tx:1|c|#kind:after", ("127.0.0.1", uport))
+    seen = False
+    while time.perf_counter() - t < 60 and not seen:
+        seen = 'aishell_tx_total{kind="after"} 1' in get(port, "/metrics")[1]
+    print(f"{n} values in one line: the next line scraped after {time.perf_counter() - t:.3f} s" + ("" if seen else " (not seen in 60 s)"))
+    p.terminate(); p.wait()
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "auth"
     binary = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "dist", "aishell")
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else {"auth": 60, "burst": 128}.get(what, 0)
-    {"auth": lambda: auth(binary, n), "burst": lambda: burst(binary, n), "udp": lambda: udp(binary)}[what]()
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else {"auth": 60, "burst": 128, "multivalue": 32000}.get(what, 0)
+    {"auth": lambda: auth(binary, n), "burst": lambda: burst(binary, n), "udp": lambda: udp(binary),
+     "multivalue": lambda: multivalue(binary, n)}[what]()
