@@ -1,4 +1,4 @@
-using AiShell.Pipeline.Metrics.Internal;
+using AiShell.Pipeline.Metrics;
 using YamlDotNet.RepresentationModel;
 
 namespace AiShell.Pipeline.Configuration;

@@ -1,5 +1,4 @@
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Internal;
 using YamlDotNet.RepresentationModel;
 
 namespace AiShell.Pipeline.Configuration;

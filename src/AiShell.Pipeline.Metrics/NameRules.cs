@@ -1,4 +1,4 @@
-namespace AiShell.Pipeline.Metrics.Internal;
+namespace AiShell.Pipeline.Metrics;
 
 /// <summary>Prometheus naming rules for metric and label names.</summary>
 public static class NameRules
