@@ -174,6 +174,30 @@ public sealed class PostgresCollectorTests
     }
 
     /// <summary>
+    /// The statements query of each PostgreSQL version the exporter supports (12-17), run against the
+    /// real view: the version's columns are the ones asked for. The server here is one version; the
+    /// older shapes are checked by asking the view for exactly their columns through a query that
+    /// renames this version's columns the way they were named then.
+    /// </summary>
+    [Theory]
+    [InlineData(12, "total_time", false)]
+    [InlineData(13, "total_exec_time", false)]
+    [InlineData(14, "total_exec_time", true)]
+    [InlineData(17, "total_exec_time", true)]
+    public async Task StatementsQuery_OfEachVersion_NamesThatVersionsColumns(int version, string timeColumn, bool topLevel)
+    {
+        string sql = StatStatementsView.StatementsSql(version);
+        Assert.Contains($"s.{timeColumn}", sql, StringComparison.Ordinal);
+        Assert.Equal(topLevel, sql.Contains("s.toplevel", StringComparison.Ordinal));
+
+        // The view as that version had it, built from this server's: the query must run on it.
+        PostgresServer server = await PostgresServer.GetAsync();
+        string asThen = $"(SELECT userid, dbid, queryid, calls, total_exec_time AS {timeColumn}, query{(topLevel ? ", toplevel" : "")} FROM pg_stat_statements)";
+        string rewritten = sql.Replace("FROM pg_stat_statements s", $"FROM {asThen} s", StringComparison.Ordinal).Replace("@dbid", "0", StringComparison.Ordinal);
+        Assert.Equal(0L, await server.ScalarAsync<long>($"SELECT count(*) FROM ({rewritten}) q"));
+    }
+
+    /// <summary>
     /// The extension created once, in postgres, not in the application database: the view is read
     /// there, and only this database's statements count.
     /// </summary>

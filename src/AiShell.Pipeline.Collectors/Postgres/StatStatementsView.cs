@@ -84,13 +84,7 @@ internal sealed class StatStatementsView(IReadOnlyList<double> thresholds, Query
             Report(scrape, available: true, null);
             long dbid = 0;
             await scrape.QueryAsync("SELECT oid::int8 FROM pg_database WHERE datname = current_database()", row => dbid = row.GetInt64(0));
-            string time = scrape.MajorVersion >= 13 ? "total_exec_time" : "total_time";
-            string topLevel = scrape.MajorVersion >= 14 ? "AND s.toplevel" : "";
-            string sql = $"""
-                SELECT s.userid::int8, s.queryid, s.calls, s.{time}, s.query
-                FROM pg_stat_statements s
-                WHERE s.dbid::int8 = @dbid AND s.queryid IS NOT NULL {topLevel}
-                """;
+            string sql = StatementsSql(scrape.MajorVersion);
 
             bool count = querySources.StatementsCount(_database) && !_firstRun;
             _seen.Clear();
@@ -175,6 +169,22 @@ internal sealed class StatStatementsView(IReadOnlyList<double> thresholds, Query
                 batch.Increment(_slow[i], dCalls);
             }
         }
+    }
+
+    /// <summary>
+    /// The statements query for a server version: the execution time column is <c>total_time</c>
+    /// before PostgreSQL 13 and <c>total_exec_time</c> from 13 on; <c>toplevel</c> exists from 14
+    /// on (before, a function's inner statements cannot be told apart and count too).
+    /// </summary>
+    internal static string StatementsSql(int majorVersion)
+    {
+        string time = majorVersion >= 13 ? "total_exec_time" : "total_time";
+        string topLevel = majorVersion >= 14 ? "AND s.toplevel" : "";
+        return $"""
+            SELECT s.userid::int8, s.queryid, s.calls, s.{time}, s.query
+            FROM pg_stat_statements s
+            WHERE s.dbid::int8 = @dbid AND s.queryid IS NOT NULL {topLevel}
+            """;
     }
 
     /// <summary>Whether this database has the extension and its view answers; why not, when it does not.</summary>
