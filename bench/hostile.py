@@ -16,12 +16,14 @@ def start(binary, extra=""):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
     cfg = os.path.join(d, "c.yaml")
     open(cfg, "w").write(f"prometheus:\n  host: 127.0.0.1\n  port: {port}\n  metrics:\n    system: false\n{extra}")
-    p = subprocess.Popen([binary, "prometheus", "start", "--config", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "HOME": d})
+    log = open(os.path.join(d, "stderr.log"), "w")  # a file, not a pipe: a full pipe would block the exporter's log writes
+    p = subprocess.Popen([binary, "prometheus", "start", "--config", cfg], stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "HOME": d})
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), 0.1).close(); return p, port
         except OSError: time.sleep(0.1)
-    raise SystemExit("exporter did not start: " + p.stderr.read().decode())
+    p.kill()
+    raise SystemExit("exporter did not start: " + open(os.path.join(d, "stderr.log")).read())
 
 def get(port, path, headers=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
