@@ -22,10 +22,12 @@ internal static class CustomMetricsParser
         foreach (YamlNode item in sequence)
         {
             string field = $"[{index}]";
-            string? error = ParseOne(item, out CustomMetricConfig? metric);
+            string? error = ParseOne(item, out CustomMetricConfig? metric, out string at);
             if (error is not null)
             {
-                problems.Add(item, error, field);
+                // At the field at fault, when it is there: its line, and its name in the key.
+                YamlNode where = at.Length > 0 && item is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(at), out YamlNode? value) ? value : item;
+                problems.Add(where, error, at.Length > 0 ? $"{field}.{at}" : field);
             }
             else if (parsed.Exists(m => m.DeclaredName == metric!.DeclaredName || m.Name == metric!.Name))
             {
@@ -71,9 +73,11 @@ internal static class CustomMetricsParser
             : string.Join("\n", config.CustomMetrics.Select(m =>
                 $"- {m.Name} ({m.Type.ToString().ToLowerInvariant()}, labels: [{string.Join(", ", m.Labels)}])"));
 
-    private static string? ParseOne(YamlNode item, out CustomMetricConfig? metric)
+    /// <param name="at">The field the error concerns ("" for the entry as a whole).</param>
+    private static string? ParseOne(YamlNode item, out CustomMetricConfig? metric, out string at)
     {
         metric = null;
+        at = "";
         if (item is not YamlMappingNode map)
         {
             return "must be a mapping with name, type, help and labels";
@@ -84,6 +88,7 @@ internal static class CustomMetricsParser
             string k = ConfigKeys.Describe(key);
             if (Array.IndexOf(Fields, k) < 0)
             {
+                at = k;
                 return $"unknown field '{k}' (expected {string.Join(", ", Fields)})";
             }
         }
@@ -91,6 +96,7 @@ internal static class CustomMetricsParser
         string name = Scalar(map, "name") ?? "";
         if (!NameRules.IsValidMetricName(name) || name.Contains(':', StringComparison.Ordinal))
         {
+            at = "name";
             return $"name '{name}' is not a valid metric name";
         }
 
@@ -100,12 +106,15 @@ internal static class CustomMetricsParser
             case "counter": type = MetricType.Counter; break;
             case "gauge": type = MetricType.Gauge; break;
             case "histogram": type = MetricType.Histogram; break;
-            case var other: return $"'{name}': type '{other}' is not counter, gauge or histogram";
+            case var other:
+                at = "type";
+                return $"'{name}': type '{other}' is not counter, gauge or histogram";
         }
 
         string help = Scalar(map, "help") ?? "";
         if (help.Length == 0)
         {
+            at = "help";
             return $"'{name}': help is required";
         }
 
@@ -114,6 +123,7 @@ internal static class CustomMetricsParser
         {
             if (labelNode is not YamlSequenceNode labelSeq)
             {
+                at = "labels";
                 return $"'{name}': labels must be a list of label names";
             }
 
@@ -122,6 +132,7 @@ internal static class CustomMetricsParser
                 string label = ConfigKeys.Describe(l);
                 if (!NameRules.IsValidLabelName(label) || (type == MetricType.Histogram && label == "le") || labels.Contains(label))
                 {
+                    at = "labels";
                     return $"'{name}': '{label}' is not a usable label name";
                 }
 
@@ -134,12 +145,14 @@ internal static class CustomMetricsParser
         {
             if (type != MetricType.Histogram)
             {
+                at = "buckets";
                 return $"'{name}': buckets apply to histograms only";
             }
 
             string? error = ConfigKeys.ReadNumbers(bucketNode, out double[] bounds);
             if (error is not null)
             {
+                at = "buckets";
                 return $"'{name}': buckets {error}";
             }
 
@@ -149,6 +162,7 @@ internal static class CustomMetricsParser
         string? query = Scalar(map, "query");
         if (query is not null && (query.Trim().Length == 0 || type == MetricType.Histogram))
         {
+            at = "query";
             return $"'{name}': query must be non-empty SQL, on a counter or gauge";
         }
 
@@ -157,6 +171,7 @@ internal static class CustomMetricsParser
         {
             if (query is null || dbNode is not YamlSequenceNode dbSeq)
             {
+                at = "databases";
                 return $"'{name}': databases is a list of database names and needs a query";
             }
 

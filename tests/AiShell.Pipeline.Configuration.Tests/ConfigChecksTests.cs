@@ -201,4 +201,22 @@ public sealed class ConfigChecksTests : IDisposable
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(_dir));
         Assert.Equal($"{_dir}: is a directory, not a config file", ex.Message);
     }
+
+    [Fact]
+    public void ACustomMetricsProblem_PointsAtItsField()
+    {
+        const string yaml = """
+            prometheus:
+              custom_metrics:
+                - name: ok_one
+                  type: gauge
+                  help: h
+                - name: x
+                  help: h
+                  type: summary
+            """;
+        ConfigError error = Assert.Single(Refused(yaml).Errors);
+        Assert.Equal("prometheus.custom_metrics[1].type", error.Key);
+        Assert.Equal(8, error.Line);
+    }
 }

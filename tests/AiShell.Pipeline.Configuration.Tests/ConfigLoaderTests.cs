@@ -107,8 +107,8 @@ public sealed class ConfigLoaderTests
     [InlineData("prometheus:\n  prefix: ai-shell\n", "prometheus.prefix")]
     [InlineData("prometheus:\n  buckets:\n    query_duration: [1, 0.5]\n", "prometheus.buckets.query_duration")]
     [InlineData("prometheus:\n  drop_labels: \"user_id,bad-name\"\n", "prometheus.drop_labels")]
-    [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: summary\n      help: h\n", "prometheus.custom_metrics[0]")]
-    [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: counter\n", "prometheus.custom_metrics[0]")]
+    [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: summary\n      help: h\n", "prometheus.custom_metrics[0].type")]
+    [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: counter\n", "prometheus.custom_metrics[0].help")]
     [InlineData("prometheus:\n  labels:\n    bad-label: x\n", "prometheus.labels.bad-label")]
     [InlineData("grafana:\n  port: 1\n", "grafana")]
     public void BadValues_NameTheKey(string yaml, string key)
