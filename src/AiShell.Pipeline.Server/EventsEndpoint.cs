@@ -174,7 +174,7 @@ internal static class EventsEndpoint
         byte[] chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
-            await using var gunzip = new System.IO.Compression.GZipStream(new SequenceStream(compressed.AsSequence()), System.IO.Compression.CompressionMode.Decompress);
+            await using var gunzip = new System.IO.Compression.GZipStream(PipeReader.Create(compressed.AsSequence()).AsStream(), System.IO.Compression.CompressionMode.Decompress);
             while (true)
             {
                 int read;

@@ -13,7 +13,9 @@ namespace AiShell.Pipeline.Ingest.Tests;
 [Collection(AloneCollection.Name)]
 public sealed class DogStatsdFoldingTests
 {
-    private static async Task<IngestHarness> SendAsync(params string[] lines)
+    private static Task<IngestHarness> SendAsync(params string[] lines) => SendAsync([.. lines.Select(Encoding.UTF8.GetBytes)]);
+
+    private static async Task<IngestHarness> SendAsync(params byte[][] datagrams)
     {
         var h = new IngestHarness();
         var listener = new UdpIngestListener(h.Ingestor, IPAddress.Loopback, 0);
@@ -21,9 +23,9 @@ public sealed class DogStatsdFoldingTests
         using (var udp = new UdpClient())
         {
             udp.Connect(IPAddress.Loopback, listener.Port);
-            foreach (string line in lines)
+            foreach (byte[] datagram in datagrams)
             {
-                await udp.SendAsync(Encoding.UTF8.GetBytes(line));
+                await udp.SendAsync(datagram);
             }
         }
 
@@ -169,19 +171,8 @@ public sealed class DogStatsdFoldingTests
     [Fact]
     public async Task ALineThatIsNotUtf8_IsRefused_TheOthersOfItsDatagramAreTaken()
     {
-        var h = new IngestHarness();
-        var listener = new UdpIngestListener(h.Ingestor, IPAddress.Loopback, 0);
-        listener.Start();
-        using (var udp = new UdpClient())
-        {
-            udp.Connect(IPAddress.Loopback, listener.Port);
-            byte[] packet = [.. "aishell.custom.business_transactions:1|c|#type:ok,status:s\naishell.custom.business_transactions:1|c|#type:"u8, 0xFF, 0xFE, .. ",status:s\n"u8];
-            await udp.SendAsync(packet);
-        }
-
-        await Task.Delay(200);
-        await listener.DisposeAsync();
-        h.Drain();
+        IngestHarness h = await SendAsync(
+            [.. "aishell.custom.business_transactions:1|c|#type:ok,status:s\naishell.custom.business_transactions:1|c|#type:"u8, 0xFF, 0xFE, .. ",status:s\n"u8]);
         Assert.Equal(1, h.Value("business_transactions_total", "ok", "s"));
         Assert.Equal(1, Rejected(h, DogStatsdParser.ReasonSyntax));
         Assert.Equal(1, h.Registry.Find("aishell_business_transactions_total")!.Count);
