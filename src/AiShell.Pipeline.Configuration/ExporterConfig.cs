@@ -67,7 +67,7 @@ public sealed class ExporterConfig
     public int IngestMaxBodyBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary><c>prometheus.ingest.max_inflight_bytes</c>: event body bytes being read and parsed, across all requests (429 beyond).</summary>
-    public int IngestMaxInflightBytes { get; set; } = 64 * 1024 * 1024;
+    public int IngestMaxInflightBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary><c>prometheus.max_connections</c>: open HTTP connections (more are closed at once).</summary>
     public int MaxConnections { get; set; } = 1024;

@@ -26,7 +26,7 @@ public sealed class ServerOptions
     public long MaxEventBodyBytes { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Event body bytes being read and parsed across all requests; a request over it gets 429.</summary>
-    public long MaxInflightBytes { get; init; } = 64 * 1024 * 1024;
+    public long MaxInflightBytes { get; init; } = 32 * 1024 * 1024;
 
     /// <summary>Open HTTP connections; Kestrel closes one more at once.</summary>
     public int MaxConnections { get; init; } = 1024;
