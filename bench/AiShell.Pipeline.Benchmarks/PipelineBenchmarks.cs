@@ -1,7 +1,7 @@
 using AiShell.Pipeline.Actors;
 using AiShell.Pipeline.Ingest;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 using BenchmarkDotNet.Attributes;
 
 namespace AiShell.Pipeline.Benchmarks;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 using BenchmarkDotNet.Attributes;
 using Prom = Prometheus;
 

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Akka.Actor;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Actors;
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using AiShell.Pipeline.Collectors;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Actors;
 

@@ -1,3 +1,4 @@
+using AiShell.Pipeline.Metrics.Flow;
 using Akka.Actor;
 using AiShell.Pipeline.Collectors;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using AiShell.Pipeline.Collectors;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Actors;
 

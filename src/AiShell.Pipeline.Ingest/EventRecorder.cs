@@ -1,4 +1,4 @@
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Ingest;
 

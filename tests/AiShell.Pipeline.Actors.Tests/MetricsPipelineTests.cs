@@ -135,9 +135,9 @@ public sealed class MetricsPipelineTests
         flood.Start();
         try
         {
-            var builder = new AiShell.Pipeline.Metrics.Pipeline.SampleBatchBuilder("test", pipeline.Channels.Count);
+            var builder = new AiShell.Pipeline.Metrics.Flow.SampleBatchBuilder("test", pipeline.Channels.Count);
             builder.Increment(counter, 1);
-            var batches = new List<AiShell.Pipeline.Metrics.Pipeline.SampleBatch>();
+            var batches = new List<AiShell.Pipeline.Metrics.Flow.SampleBatch>();
             builder.BuildInto(batches);
             Assert.True(pipeline.Channels.TryWriteAll(batches));
 

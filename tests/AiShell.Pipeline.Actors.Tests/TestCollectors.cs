@@ -1,6 +1,6 @@
 using AiShell.Pipeline.Collectors;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Actors.Tests;
 

@@ -1,7 +1,7 @@
 using AiShell.Pipeline.Collectors.Postgres;
 using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Exposition;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Collectors.Tests;
 

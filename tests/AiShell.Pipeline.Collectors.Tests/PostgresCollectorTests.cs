@@ -1,6 +1,6 @@
 using AiShell.Pipeline.Collectors.Postgres;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 using AiShell.Pipeline.Tests.Shared;
 
 namespace AiShell.Pipeline.Collectors.Tests;

@@ -1,4 +1,5 @@
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Tests.Shared;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Ingest.Tests;
 

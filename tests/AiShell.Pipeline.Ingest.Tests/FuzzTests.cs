@@ -1,3 +1,4 @@
+using AiShell.Pipeline.Tests.Shared;
 using System.Text;
 
 namespace AiShell.Pipeline.Ingest.Tests;

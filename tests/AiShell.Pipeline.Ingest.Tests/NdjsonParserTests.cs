@@ -1,3 +1,4 @@
+using AiShell.Pipeline.Tests.Shared;
 using System.Text;
 
 namespace AiShell.Pipeline.Ingest.Tests;
@@ -16,7 +17,7 @@ public sealed class NdjsonParserTests
     public void QueryEvents_ForADatabaseWhoseSourceIsStatements_AreRefusedWithTheReason()
     {
         var harness = new IngestHarness();
-        harness.Sources.SetMode("locked", Metrics.Pipeline.QuerySource.Statements);
+        harness.Sources.SetMode("locked", Metrics.QuerySource.Statements);
         var events = new List<IngestEvent>();
         const string body = "{\"kind\":\"query\",\"database\":\"open\",\"duration_seconds\":0.1}\n" +
             "{\"kind\":\"query\",\"database\":\"locked\",\"duration_seconds\":0.1}\n";

@@ -1,3 +1,4 @@
+using AiShell.Pipeline.Tests.Shared;
 using AiShell.Pipeline.Metrics.Exposition;
 
 namespace AiShell.Pipeline.Metrics.Tests;

@@ -1,3 +1,4 @@
+using AiShell.Pipeline.Tests.Shared;
 using System.Globalization;
 using AiShell.Pipeline.Metrics.Exposition;
 

@@ -1,3 +1,5 @@
+using AiShell.Pipeline.Tests.Shared;
+
 namespace AiShell.Pipeline.Metrics.Tests;
 
 public sealed class RegistryTests

@@ -1,3 +1,5 @@
+using AiShell.Pipeline.Tests.Shared;
+
 namespace AiShell.Pipeline.Metrics.Tests;
 
 /// <summary>The lock-free label-set lookup: same values → same series, from any thread, while the index grows.</summary>

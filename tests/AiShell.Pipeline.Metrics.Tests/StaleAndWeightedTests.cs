@@ -1,5 +1,6 @@
+using AiShell.Pipeline.Tests.Shared;
 using AiShell.Pipeline.Metrics.Exposition;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
 namespace AiShell.Pipeline.Metrics.Tests;
 

@@ -5,7 +5,7 @@ using AiShell.Pipeline.Collectors.Postgres;
 using AiShell.Pipeline.Configuration;
 using AiShell.Pipeline.Ingest;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 using AiShell.Pipeline.Server;
 
 namespace AiShell.Cli.Runtime;

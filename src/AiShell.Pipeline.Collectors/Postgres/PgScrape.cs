@@ -1,4 +1,4 @@
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 using Npgsql;
 
 namespace AiShell.Pipeline.Collectors.Postgres;

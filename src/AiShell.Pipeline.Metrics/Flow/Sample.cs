@@ -1,4 +1,4 @@
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 public enum SampleOp : byte
 {

@@ -1,6 +1,7 @@
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics;
+using AiShell.Pipeline.Metrics.Flow;
 
-namespace AiShell.Pipeline.Metrics.Tests;
+namespace AiShell.Pipeline.Flow.Tests;
 
 public sealed class SampleBatchTests
 {

@@ -1,12 +1,14 @@
+using AiShell.Pipeline.Tests.Shared;
 using AiShell.Pipeline.Actors;
+using AiShell.Pipeline.Ingest;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
-namespace AiShell.Pipeline.Ingest.Tests;
+namespace AiShell.Pipeline.Flow.Tests;
 
 /// <summary>Events through the real actor pipeline: aggregators on their own threads, a small budget.</summary>
 [Collection(AloneCollection.Name)]
-public sealed class PipelineIngestTests
+public sealed class PipelineTests
 {
     [Fact]
     public async Task InProcessRecording_FromManyThreads_ThroughTheRealAggregators_CountsEveryEventOnce()
@@ -224,11 +226,4 @@ public sealed class RecorderBackpressureTests
             Assert.True(recording.Join(TimeSpan.FromSeconds(10)));
         }
     }
-}
-
-/// <summary>Thread-heavy tests run alone: on two cores, beside other classes, they measure the machine, not the code.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class AloneCollection
-{
-    public const string Name = "thread-heavy, run alone";
 }

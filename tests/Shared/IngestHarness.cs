@@ -1,8 +1,8 @@
-using AiShell.Pipeline.Actors;
+using AiShell.Pipeline.Ingest;
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
-namespace AiShell.Pipeline.Ingest.Tests;
+namespace AiShell.Pipeline.Tests.Shared;
 
 /// <summary>
 /// A registry, schema and ingestor over real shard channels that nobody drains until the test

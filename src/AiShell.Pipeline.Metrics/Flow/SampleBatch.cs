@@ -1,4 +1,4 @@
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 /// <summary>
 /// The unit that moves through channels and actor mailboxes: many samples for one shard, from one

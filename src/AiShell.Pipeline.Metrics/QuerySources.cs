@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics;
 
 /// <summary>
 /// A database's <c>query_source</c>: where its query metrics (aishell_query_total,

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 /// <summary>
 /// Collects the samples of one collection run and splits them by shard as they are added

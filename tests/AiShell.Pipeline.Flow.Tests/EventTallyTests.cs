@@ -1,8 +1,10 @@
+using AiShell.Pipeline.Tests.Shared;
 using System.Globalization;
+using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Exposition;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
-namespace AiShell.Pipeline.Metrics.Tests;
+namespace AiShell.Pipeline.Flow.Tests;
 
 /// <summary>
 /// <see cref="SampleBatchBuilder.RecordEvent"/>: a tallying builder must leave every series exactly

@@ -1,7 +1,7 @@
 using AiShell.Pipeline.Metrics;
-using AiShell.Pipeline.Metrics.Pipeline;
+using AiShell.Pipeline.Metrics.Flow;
 
-namespace AiShell.Pipeline.Actors.Tests;
+namespace AiShell.Pipeline.Flow.Tests;
 
 /// <summary>The one wait for room: a collector waits until an aggregator's release makes room, and no longer.</summary>
 public sealed class ShardChannelsTests

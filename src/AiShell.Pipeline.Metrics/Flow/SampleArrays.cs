@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 /// <summary>
 /// The arrays batches travel in, reused: the aggregator returns each one after folding its batch.

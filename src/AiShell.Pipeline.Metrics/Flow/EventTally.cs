@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AiShell.Pipeline.Metrics.Internal;
 
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 /// <summary>
 /// The events of one label tuple of a <see cref="SeriesGroup"/> since its builder's last hand-over,

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
-using AiShell.Pipeline.Metrics.Pipeline;
 
-namespace AiShell.Pipeline.Actors;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 /// <summary>
 /// One channel of <see cref="SampleBatch"/> per aggregator shard, bounded by a budget of samples in
@@ -59,10 +58,10 @@ public sealed class ShardChannels : ISampleSink
     public Action<int>? Wake { get; set; }
 
     /// <summary>The aggregator found its channel empty and waits for a wake-up.</summary>
-    internal void MarkIdle(int shard) => Interlocked.Exchange(ref _idle[shard], 1);
+    public void MarkIdle(int shard) => Interlocked.Exchange(ref _idle[shard], 1);
 
     /// <summary>True for the one caller that takes the shard out of idle (and so must wake it).</summary>
-    internal bool TryClearIdle(int shard) => Interlocked.Exchange(ref _idle[shard], 0) == 1;
+    public bool TryClearIdle(int shard) => Interlocked.Exchange(ref _idle[shard], 0) == 1;
 
     /// <summary>
     /// After a batch is queued: wakes the shard's aggregator if it went idle. One interlocked

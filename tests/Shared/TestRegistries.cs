@@ -1,7 +1,8 @@
 using System.Text;
+using AiShell.Pipeline.Metrics;
 using AiShell.Pipeline.Metrics.Exposition;
 
-namespace AiShell.Pipeline.Metrics.Tests;
+namespace AiShell.Pipeline.Tests.Shared;
 
 internal static class TestRegistries
 {

@@ -1,4 +1,4 @@
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics;
 
 /// <summary>A group of families that <c>prometheus.metrics.*</c> turns on and off together.</summary>
 public enum MetricGroup

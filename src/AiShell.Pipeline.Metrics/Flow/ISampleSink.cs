@@ -1,4 +1,4 @@
-namespace AiShell.Pipeline.Metrics.Pipeline;
+namespace AiShell.Pipeline.Metrics.Flow;
 
 /// <summary>Where producers hand their batches: the shard channels in front of the aggregators.</summary>
 public interface ISampleSink
