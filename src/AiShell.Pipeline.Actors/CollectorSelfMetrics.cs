@@ -14,7 +14,7 @@ internal sealed class CollectorSelfMetrics
         Errors = registry.Register(MetricCatalog.CollectorErrorsTotal).WithLabels(PipelineStatus.SourceName(collector, database));
         Duration = registry.Register(MetricCatalog.CollectorDurationSeconds).WithLabels(collector, database);
         LastSuccess = registry.Register(MetricCatalog.CollectorLastSuccess).WithLabels(collector, database);
-        Errors.AddAtomic(0); // shown from the start; a collector re-added by a reload keeps the count
+        Errors.Add(0); // shown from the start; a collector re-added by a reload keeps the count
         Up.Set(0);
     }
 

@@ -105,7 +105,7 @@ internal sealed class CollectorSupervisorActor : UntypedActor
                 {
                     string error = failed.InnerException?.Message ?? failed.Message;
                     slot.Health.RecordFailure(_options.Time.GetUtcNow(), error);
-                    slot.Self.Errors.AddAtomic(1);
+                    slot.Self.Errors.Add(1);
                     slot.Self.Up.Set(0);
                     slot.Collector.OnRunFailed();
                     if (_options.Log is { } log

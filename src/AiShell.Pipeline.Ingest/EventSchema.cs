@@ -300,7 +300,7 @@ public sealed class EventSchema
 
                 break;
             case EventKind.ConnectionError:
-                batch.IncrementShared(_connectionErrors.WithLabels(e.Database!, e.Error!), e.Value);
+                batch.Increment(_connectionErrors.WithLabels(e.Database!, e.Error!), e.Value);
                 break;
             case EventKind.Request:
                 batch.Increment(_requests.WithLabels(e.Method!, e.Endpoint!, StatusLabel(e.HttpStatus)), Math.Max(1, e.Count));

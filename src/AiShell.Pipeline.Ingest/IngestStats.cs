@@ -17,20 +17,20 @@ internal sealed class IngestStats
         _batchEvents = registry.Register(MetricCatalog.IngestBatchEvents);
         foreach (string source in new[] { IngestSources.Http, IngestSources.Udp, IngestSources.InProcess })
         {
-            _received.WithLabels(source).AddAtomic(0);
-            _dropped.WithLabels(source).AddAtomic(0);
+            _received.WithLabels(source).Add(0);
+            _dropped.WithLabels(source).Add(0);
         }
     }
 
     public void Received(string source, int events)
     {
-        Get(_received, source, "").AddAtomic(events);
-        Get(_batchEvents, source, "").ObserveAtomic(events);
+        Get(_received, source, "").Add(events);
+        Get(_batchEvents, source, "").Observe(events);
     }
 
-    public void Rejected(string source, string reason, int events = 1) => Get(_rejected, source, reason).AddAtomic(events);
+    public void Rejected(string source, string reason, int events = 1) => Get(_rejected, source, reason).Add(events);
 
-    public void Dropped(string source, int events) => Get(_dropped, source, "").AddAtomic(events);
+    public void Dropped(string source, int events) => Get(_dropped, source, "").Add(events);
 
     private Series Get(MetricFamily family, string source, string reason) =>
         _cache.GetOrAdd((family, source, reason), static key =>

@@ -88,8 +88,8 @@ public sealed class UdpIngestListener : IAsyncDisposable
             MetricFamily dropped = registry.Register(MetricCatalog.UdpDatagramsDroppedTotal);
             _notAllowed = dropped.WithLabels("not_allowed");
             _kernelDropped = dropped.WithLabels("kernel");
-            _notAllowed.AddAtomic(0);
-            _kernelDropped.AddAtomic(0);
+            _notAllowed.Add(0);
+            _kernelDropped.Add(0);
             _kernelDrops = UdpKernelDrops.For(_socket);
             if (_kernelDrops is not null)
             {
@@ -103,7 +103,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
     {
         if (_kernelDrops?.Read() is { } drops && drops > _kernelDropsSeen)
         {
-            _kernelDropped!.AddAtomic(drops - _kernelDropsSeen);
+            _kernelDropped!.Add(drops - _kernelDropsSeen);
             _kernelDropsSeen = drops;
         }
     }
@@ -154,7 +154,7 @@ public sealed class UdpIngestListener : IAsyncDisposable
 
                 if (_allow is not null && !_allow.Allows(sender))
                 {
-                    _notAllowed?.AddAtomic(1);
+                    _notAllowed?.Add(1);
                     continue;
                 }
 

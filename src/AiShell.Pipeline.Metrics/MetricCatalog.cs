@@ -48,7 +48,7 @@ public static class MetricCatalog
         "connections_pool_size", "Connection limit that applies: server-side, datconnlimit or max_connections minus superuser_reserved_connections.", "database", "source");
 
     public static readonly MetricDescriptor ConnectionErrorsTotal = MetricDescriptor.Counter(
-        "connection_errors_total", "Failed connection attempts by the exporter, by SQLSTATE or reason (connection_refused, timeout, dns, other).", "database", "error");
+        "connection_errors_total", "Failed connection attempts by the exporter, by SQLSTATE or reason (connection_refused, timeout, dns, other).", "database", "error") with { SharedWrites = true };
 
     // PostgreSQL: performance (pg_stat_database, sizes).
     public static readonly MetricDescriptor CacheHitRate = MetricDescriptor.Gauge(
@@ -123,37 +123,37 @@ public static class MetricCatalog
 
     // Ingest self-metrics.
     public static readonly MetricDescriptor EventsReceivedTotal = MetricDescriptor.Counter(
-        "pipeline_events_received_total", "Events accepted for folding, by ingest path (http, udp, inprocess).", "source");
+        "pipeline_events_received_total", "Events accepted for folding, by ingest path (http, udp, inprocess).", "source") with { SharedWrites = true };
 
     public static readonly MetricDescriptor EventsRejectedTotal = MetricDescriptor.Counter(
-        "pipeline_events_rejected_total", "Events refused as malformed or undeclared, by ingest path and reason.", "source", "reason");
+        "pipeline_events_rejected_total", "Events refused as malformed or undeclared, by ingest path and reason.", "source", "reason") with { SharedWrites = true };
 
     public static readonly MetricDescriptor UdpDatagramsDroppedTotal = MetricDescriptor.Counter(
         "pipeline_udp_datagrams_dropped_total",
         "DogStatsD datagrams never read: reason kernel (the socket's receive buffer overflowed; raise prometheus.ingest.udp_receive_buffer_bytes) or not_allowed (sender outside prometheus.ingest.udp_allow).",
-        "reason");
+        "reason") with { SharedWrites = true };
 
     public static readonly MetricDescriptor EventsDroppedTotal = MetricDescriptor.Counter(
-        "pipeline_events_dropped_total", "Valid events not folded because the pipeline was full (HTTP answers 429 instead; UDP drops).", "source");
+        "pipeline_events_dropped_total", "Valid events not folded because the pipeline was full (HTTP answers 429 instead; UDP drops).", "source") with { SharedWrites = true };
 
     public static readonly MetricDescriptor PipelinePendingSamples = MetricDescriptor.Gauge(
         "pipeline_pending_samples", "Samples admitted and not yet folded (the channels' depth).");
 
     public static readonly MetricDescriptor IngestBatchEvents = MetricDescriptor.Histogram(
-        "pipeline_ingest_batch_events", "Events per ingest batch (HTTP request, UDP packet, in-process flush).", "batch_events", "source");
+        "pipeline_ingest_batch_events", "Events per ingest batch (HTTP request, UDP packet, in-process flush).", "batch_events", "source") with { SharedWrites = true };
 
     public static readonly MetricDescriptor StatStatementsAvailable = MetricDescriptor.Gauge(
         "postgres_stat_statements_available", "1 when pg_stat_statements is installed and readable in the database.", "database");
 
     public static readonly MetricDescriptor PostgresViewErrorsTotal = MetricDescriptor.Counter(
-        "postgres_view_errors_total", "A view's query failed while the connection stayed up (timeout, permission, error); the others still ran.", "database", "view", "reason");
+        "postgres_view_errors_total", "A view's query failed while the connection stayed up (timeout, permission, error); the others still ran.", "database", "view", "reason") with { SharedWrites = true };
 
     // Collector self-metrics.
     public static readonly MetricDescriptor CollectorUp = MetricDescriptor.Gauge(
         "collector_up", "1 when the collector's last run succeeded, 0 when it failed.", "collector");
 
     public static readonly MetricDescriptor CollectorErrorsTotal = MetricDescriptor.Counter(
-        "collector_errors_total", "Failed collector runs; each failure restarts the collector with backoff.", "collector");
+        "collector_errors_total", "Failed collector runs; each failure restarts the collector with backoff.", "collector") with { SharedWrites = true };
 
     public static readonly MetricDescriptor CollectorDurationSeconds = MetricDescriptor.Gauge(
         "collector_duration_seconds", "Wall time of the collector's last successful run.", "collector", "database");
@@ -169,7 +169,7 @@ public static class MetricCatalog
         "pipeline_batches_folded_total", "Sample batches folded, by aggregator shard.", "shard");
 
     public static readonly MetricDescriptor SeriesOverflowTotal = MetricDescriptor.Counter(
-        "pipeline_series_overflow_total", "Samples folded into a family's overflow series because it reached prometheus.labels.limit.", "family");
+        "pipeline_series_overflow_total", "Samples folded into a family's overflow series because it reached prometheus.labels.limit.", "family") with { SharedWrites = true };
 
     // The application's HTTP traffic, fed by request events.
     public static readonly MetricDescriptor HttpRequestsTotal = MetricDescriptor.Counter(
@@ -180,16 +180,16 @@ public static class MetricCatalog
 
     // The exporter's own endpoints: families of their own, so events can never write into them.
     public static readonly MetricDescriptor ExporterHttpRequestsTotal = MetricDescriptor.Counter(
-        "exporter_http_requests_total", "Requests to the exporter's own HTTP endpoints, by method, endpoint and status code.", "method", "endpoint", "status");
+        "exporter_http_requests_total", "Requests to the exporter's own HTTP endpoints, by method, endpoint and status code.", "method", "endpoint", "status") with { SharedWrites = true };
 
     public static readonly MetricDescriptor ExporterHttpRequestDurationSeconds = MetricDescriptor.Histogram(
-        "exporter_http_request_duration_seconds", "Duration of requests to the exporter's own endpoints, from routing to response written.", "http_duration", "method", "endpoint");
+        "exporter_http_request_duration_seconds", "Duration of requests to the exporter's own endpoints, from routing to response written.", "http_duration", "method", "endpoint") with { SharedWrites = true };
 
     public static readonly MetricDescriptor ScrapesTotal = MetricDescriptor.Counter(
-        "exporter_scrapes_total", "Scrapes of the metrics endpoint, by negotiated format (text 0.0.4 or openmetrics).", "format");
+        "exporter_scrapes_total", "Scrapes of the metrics endpoint, by negotiated format (text 0.0.4 or openmetrics).", "format") with { SharedWrites = true };
 
     public static readonly MetricDescriptor ConfigReloadsTotal = MetricDescriptor.Counter(
-        "config_reloads_total", "Config reloads (SIGHUP or a changed file), by result: success, or failure (the running config stays).", "result");
+        "config_reloads_total", "Config reloads (SIGHUP or a changed file), by result: success, or failure (the running config stays).", "result") with { SharedWrites = true };
 
     public static readonly MetricDescriptor ConfigLastReloadSuccessful = MetricDescriptor.Gauge(
         "config_last_reload_successful", "1 when the last config reload succeeded (or none happened), 0 when it failed.");

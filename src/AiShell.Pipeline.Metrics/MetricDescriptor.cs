@@ -28,4 +28,12 @@ public sealed record MetricDescriptor(
 
     /// <summary>Summary only: the sliding window the quantiles cover.</summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The family's write mode, declared once here. False (most families): one writer per series,
+    /// the aggregator that owns its shard, with plain stores. True: written from several threads
+    /// (HTTP handlers, supervisors, collectors, and possibly the pipeline as well), so every
+    /// <see cref="Series.Add"/> and <see cref="Series.Observe(double)"/> is an atomic read-modify-write.
+    /// </summary>
+    public bool SharedWrites { get; init; }
 }

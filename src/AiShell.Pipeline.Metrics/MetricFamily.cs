@@ -147,7 +147,7 @@ public sealed class MetricFamily
                 return AddLocked(labelValues.ToArray(), hash);
             }
 
-            (_overflowCounter ??= _overflowFamily.WithLabels(Name)).AddAtomic(1);
+            (_overflowCounter ??= _overflowFamily.WithLabels(Name)).Add(1);
             if (_overflow is null)
             {
                 string[] overflow = new string[LabelNames.Length];

@@ -156,6 +156,12 @@ public sealed class MetricRegistry
             {
                 ThrowHelper.Argument($"Metric '{name}': quantiles must be between 0 and 1.");
             }
+
+            if (descriptor.Type == MetricType.Summary && descriptor.SharedWrites)
+            {
+                ThrowHelper.Argument($"Metric '{name}': a summary has one writer (its sliding window is not thread-safe); it cannot be declared with shared writes.");
+            }
+
             MetricFamily? overflow = descriptor == MetricCatalog.SeriesOverflowTotal || descriptor.LabelNames.Length == 0
                 ? null
                 : OverflowFamilyLocked();

@@ -220,7 +220,7 @@ public sealed class ExporterServer : IAsyncDisposable
     {
         long started = Stopwatch.GetTimestamp();
         ExpositionFormat format = ExpositionFormats.Negotiate(context.Request.Headers.Accept.ToString());
-        (format == ExpositionFormat.OpenMetrics ? _openMetricsScrapes : _textScrapes).AddAtomic(1);
+        (format == ExpositionFormat.OpenMetrics ? _openMetricsScrapes : _textScrapes).Add(1);
         ScrapeBuffer buffer = _buffers.Rent();
         try
         {

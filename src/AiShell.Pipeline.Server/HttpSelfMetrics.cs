@@ -22,8 +22,8 @@ internal sealed class HttpSelfMetrics
 
     public void Record(string method, string endpoint, int status, double seconds)
     {
-        _requests.WithLabels(method, endpoint, StatusText(status)).AddAtomic(1);
-        _duration.WithLabels(method, endpoint).ObserveAtomic(seconds);
+        _requests.WithLabels(method, endpoint, StatusText(status)).Add(1);
+        _duration.WithLabels(method, endpoint).Observe(seconds);
     }
 
     public static string Method(string method) => method switch

@@ -126,18 +126,42 @@ public sealed class HistogramTests
     }
 
     [Fact]
-    public void ObserveAtomic_FromManyThreads_CountsEveryObservation()
+    public void AFamilyDeclaredShared_ObservedFromManyThreads_CountsEveryObservation()
     {
-        (_, Series s) = NewHistogram();
+        var registry = new MetricRegistry();
+        Series s = registry.Register(MetricDescriptor.Histogram("d_seconds", "d", "query_duration", "db") with { SharedWrites = true }).WithLabels("a");
         Parallel.For(0, 8, _ =>
         {
             for (int i = 0; i < 10_000; i++)
             {
-                s.ObserveAtomic(0.5);
+                s.Observe(0.5);
             }
         });
         Assert.Equal(80_000, s.Count);
         Assert.Equal(40_000, s.Sum);
+    }
+
+    [Fact]
+    public void AFamilyDeclaredShared_AddedFromManyThreads_CountsEveryIncrement()
+    {
+        var registry = new MetricRegistry();
+        Series s = registry.Register(MetricDescriptor.Counter("c_total", "c") with { SharedWrites = true }).WithLabels();
+        Parallel.For(0, 8, _ =>
+        {
+            for (int i = 0; i < 10_000; i++)
+            {
+                s.Add(1);
+            }
+        });
+        Assert.Equal(80_000, s.Value);
+    }
+
+    [Fact]
+    public void ASummary_CannotBeDeclaredShared()
+    {
+        var registry = new MetricRegistry();
+        var descriptor = MetricDescriptor.Summary("s", "s", [0.5], TimeSpan.FromMinutes(1)) with { SharedWrites = true };
+        Assert.Contains("summary", Assert.Throws<ArgumentException>(() => registry.Register(descriptor)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

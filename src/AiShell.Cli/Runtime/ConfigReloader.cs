@@ -48,8 +48,8 @@ internal sealed class ConfigReloader : IDisposable
         MetricFamily reloads = runtime.Registry.Register(MetricCatalog.ConfigReloadsTotal);
         _success = reloads.WithLabels("success");
         _failure = reloads.WithLabels("failure");
-        _success.AddAtomic(0);
-        _failure.AddAtomic(0);
+        _success.Add(0);
+        _failure.Add(0);
         _lastOk = runtime.Registry.Register(MetricCatalog.ConfigLastReloadSuccessful).WithLabels();
         _lastOk.Set(1);
         _read = _seen = Stamp();
@@ -154,7 +154,7 @@ internal sealed class ConfigReloader : IDisposable
             }
 
             _running = next;
-            _success.AddAtomic(1);
+            _success.Add(1);
             _lastOk.Set(1);
             ExporterRuntime.Log($"config reloaded ({why}): access control, discovery peers, metric groups{databases} applied" +
                 (restart.Count == 0 ? "" : $"; after a restart: {string.Join(", ", restart)}"));
@@ -163,7 +163,7 @@ internal sealed class ConfigReloader : IDisposable
 
     private void Fail(string message)
     {
-        _failure.AddAtomic(1);
+        _failure.Add(1);
         _lastOk.Set(0);
         ExporterRuntime.Log(message);
     }

@@ -77,7 +77,7 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             string reason = ConnectionErrors.Classify(ex);
-            _connectionErrors.WithLabels(_options.Name, reason).AddAtomic(1);
+            _connectionErrors.WithLabels(_options.Name, reason).Add(1);
             _up.Set(0);
             throw new PostgresUnavailableException($"database {_options.Name}: cannot connect ({reason}): {ex.Message}", ex);
         }
@@ -120,7 +120,7 @@ public sealed class PostgresCollector : ICollector, IAsyncDisposable
                 SqlMetricException => "columns",
                 _ => "error",
             };
-            _viewErrors.WithLabels(_options.Name, view.Name, reason).AddAtomic(1);
+            _viewErrors.WithLabels(_options.Name, view.Name, reason).Add(1);
             return;
         }
 

@@ -8,6 +8,9 @@ public enum SampleOp : byte
     /// <summary>Increment a counter or gauge.</summary>
     Add,
 
+    /// <summary>Increment a series of a family with shared writes (atomic).</summary>
+    AddShared,
+
     /// <summary>Record one observation into a histogram.</summary>
     Observe,
 
@@ -19,9 +22,6 @@ public enum SampleOp : byte
 
     /// <summary>Add <c>Count</c> observations to a histogram's or summary's bucket <c>Bucket</c> and <c>Value</c> to the sum (a producer's tally).</summary>
     ObserveBucket,
-
-    /// <summary>Increment a series that other threads also write directly (self-metrics families).</summary>
-    AddShared,
 }
 
 /// <summary>
@@ -43,7 +43,10 @@ public readonly record struct Sample(Series Series, double Value, long Count, Sa
                 Series.Set(Value);
                 break;
             case SampleOp.Add:
-                Series.Add(Value);
+                Series.AddOwned(Value);
+                break;
+            case SampleOp.AddShared:
+                Series.AddShared(Value);
                 break;
             case SampleOp.Observe:
                 Series.Observe(Value, ref now);
@@ -53,9 +56,6 @@ public readonly record struct Sample(Series Series, double Value, long Count, Sa
                 break;
             case SampleOp.ObserveBucket:
                 Series.ObserveBucket(Bucket, Count, Value, ref now);
-                break;
-            case SampleOp.AddShared:
-                Series.AddAtomic(Value);
                 break;
             default:
                 Series.Clear();

@@ -78,9 +78,19 @@ public sealed class SampleBatchBuilder
 
     public void Set(Series series, double value) => Append(series, value, 0, SampleOp.Set);
 
-    public void Increment(Series series, double delta) => Append(series, delta, 0, SampleOp.Add);
+    /// <summary>An increment; atomic on fold when the series' family has shared writes.</summary>
+    public void Increment(Series series, double delta)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        Append(series, delta, 0, series.SharedWrites ? SampleOp.AddShared : SampleOp.Add);
+    }
 
-    public void Observe(Series series, double value) => Append(series, value, 0, SampleOp.Observe);
+    /// <summary>An observation (families written through the pipeline have one writer: no shared histograms here).</summary>
+    public void Observe(Series series, double value)
+    {
+        Debug.Assert(!series.SharedWrites, "a histogram with shared writes is written directly, not through the pipeline");
+        Append(series, value, 0, SampleOp.Observe);
+    }
 
     /// <summary><paramref name="count"/> observations totalling <paramref name="sum"/>, all in the bucket of their mean.</summary>
     public void ObserveMany(Series series, long count, double sum) => Append(series, sum, count, SampleOp.ObserveMany);
@@ -96,9 +106,6 @@ public sealed class SampleBatchBuilder
     }
 
     public void Clear(Series series) => Append(series, 0, 0, SampleOp.Clear);
-
-    /// <summary>Increment of a series that is also written outside the pipeline (atomic on fold).</summary>
-    public void IncrementShared(Series series, double delta) => Append(series, delta, 0, SampleOp.AddShared);
 
     /// <summary>
     /// One event of a <see cref="SeriesGroup"/>'s tuple (<paramref name="members"/>, as
