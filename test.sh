@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (promtool and prometheus from the apt package
-# `prometheus`; node and npm (and, with npm ci, the DogStatsD clients of tests/clients), htpasswd and openssl when missing; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
+# `prometheus`; node and npm (and, with npm ci, the DogStatsD clients of tests/clients), htpasswd, openssl and podman when missing; PostgreSQL from apt, started as a throwaway cluster by tests/postgres.sh; clang and
 # zlib1g-dev for the AOT build), publishes dist/aishell with ./build.sh, then runs all test
 # projects. Integration tests start that native binary. A PostgreSQL test fails, never skips,
 # when no server is reachable.
@@ -17,6 +17,15 @@ command -v prometheus >/dev/null 2>&1 || apt_packages+=(prometheus)
 command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)   # the npm package test packs and installs for real
 command -v htpasswd >/dev/null 2>&1 || apt_packages+=(apache2-utils)   # bcrypt hashes for the basic-auth tests
 command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)   # test certificates for TLS
+# The container image test: podman (runc: crun refuses some cgroup layouts), and the libraries the
+# image carries, taken from this host by docker/stage-rootfs.sh.
+command -v podman >/dev/null 2>&1 || apt_packages+=(podman)
+command -v runc >/dev/null 2>&1 || apt_packages+=(runc)
+command -v slirp4netns >/dev/null 2>&1 || apt_packages+=(slirp4netns)
+command -v newuidmap >/dev/null 2>&1 || apt_packages+=(uidmap)
+for pkg in libssl3 libgssapi-krb5-2 ca-certificates; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || apt_packages+=("$pkg")
+done
 if ((${#apt_packages[@]})); then
   echo "test.sh: installing ${apt_packages[*]} with apt"
   if [[ $(id -u) -ne 0 ]]; then

@@ -55,6 +55,11 @@ case "$cmd" in
     [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
     as_pg "$bin/initdb" -D "$dir/data" -U postgres -E UTF8 --auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
+    # TLS with a throwaway self-signed certificate: clients may ask for sslmode=require (the container test does).
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=aishell-test-pg" \
+      -keyout "$dir/server.key" -out "$dir/server.crt" >/dev/null 2>&1
+    chmod 600 "$dir/server.key"
+    [[ $(id -u) -eq 0 ]] && chown postgres "$dir/server.key" "$dir/server.crt"
     as_pg tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
 port = $port
 listen_addresses = '127.0.0.1'
@@ -65,6 +70,9 @@ max_connections = 60
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+ssl = on
+ssl_cert_file = '$dir/server.crt'
+ssl_key_file = '$dir/server.key'
 CONF
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }

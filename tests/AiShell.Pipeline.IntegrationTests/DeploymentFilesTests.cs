@@ -90,16 +90,6 @@ public sealed class DeploymentFilesTests
     }
 
     [Fact]
-    public void Dockerfile_IsMultiStage_NonRoot_WithAHealthcheck()
-    {
-        string[] lines = File.ReadAllLines(Path.Combine(Docker, "Dockerfile"));
-        Assert.Equal(2, lines.Count(l => l.StartsWith("FROM ", StringComparison.Ordinal)));
-        Assert.Contains(lines, l => l.StartsWith("USER 10001", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("HEALTHCHECK", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("./build.sh", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void KubernetesDeployment_HasProbesAnnotationsAndTheOperatorMonitors()
     {
         YamlMappingNode deployment = Load(Path.Combine("k8s", "deployment.yaml"));
