@@ -138,6 +138,68 @@ public static class ConfigLoader
         }
     }
 
+    /// <summary>
+    /// For a document the parser refused, the two mistakes whose parser position misleads: a tab in
+    /// the indentation (YamlDotNet names the mapping above it) and a '[' or '{' never closed (it
+    /// fails at the end of the file, or with "Operation is not valid due to the current state of the
+    /// object"). Null when neither is found: the parser's own message and line stand.
+    /// </summary>
+    internal static (string Reason, long Line)? LikelyCause(string yaml)
+    {
+        string[] lines = yaml.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            int content = 0;
+            while (content < line.Length && line[content] is ' ' or '\t')
+            {
+                content++;
+            }
+
+            if (content < line.Length && line[content] != '#' && line.AsSpan(0, content).Contains('\t'))
+            {
+                return ("a tab in the indentation: YAML indents with spaces only", i + 1);
+            }
+        }
+
+        var open = new Stack<(char Bracket, int Line)>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            char quote = '\0';
+            foreach (char c in lines[i])
+            {
+                if (quote != '\0')
+                {
+                    quote = c == quote ? '\0' : quote;
+                }
+                else if (c is '"' or '\'')
+                {
+                    quote = c;
+                }
+                else if (c == '#')
+                {
+                    break;
+                }
+                else if (c is '[' or '{')
+                {
+                    open.Push((c, i + 1));
+                }
+                else if (c is ']' or '}' && open.Count > 0 && open.Peek().Bracket == (c == ']' ? '[' : '{'))
+                {
+                    open.Pop();
+                }
+            }
+        }
+
+        if (open.Count > 0)
+        {
+            (char bracket, int line) = open.Peek();
+            return ($"the '{bracket}' opened on this line is never closed with '{(bracket == '[' ? ']' : '}')}'", line);
+        }
+
+        return null;
+    }
+
     /// <summary>The document's root mapping, or null for an empty file.</summary>
     internal static YamlMappingNode? ParseDocument(string yaml, string source)
     {
@@ -148,12 +210,14 @@ public static class ConfigLoader
         }
         catch (YamlException ex)
         {
-            throw new ConfigException([new ConfigError(source, "(syntax)", ex.Message, ex.Start.Line)]);
+            (string reason, long line) = LikelyCause(yaml) ?? (ex.Message, ex.Start.Line);
+            throw new ConfigException([new ConfigError(source, "(syntax)", reason, line)]);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
             // YamlDotNet's scanner throws these on some malformed input (found by ConfigFuzzTests).
-            throw new ConfigException([new ConfigError(source, "(syntax)", "not valid YAML: " + ex.Message)]);
+            (string reason, long line) = LikelyCause(yaml) ?? ("not valid YAML: " + ex.Message, 0);
+            throw new ConfigException([new ConfigError(source, "(syntax)", reason, line)]);
         }
 
         if (stream.Documents.Count == 0)

@@ -125,6 +125,28 @@ public sealed class ConfigLoaderTests
         Assert.True(ex.Errors[0].Line > 0);
     }
 
+    [Fact]
+    public void ATabInTheIndentation_IsNamedAtItsOwnLine()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("prometheus:\n  port: 9100\n\tpath: /m\n", "f.yaml"));
+        Assert.Equal(3, ex.Errors[0].Line);
+        Assert.Contains("tab in the indentation", ex.Errors[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("prometheus:\n  port: 9100\n  ingest:\n    udp_allow: [127.0.0.1/32\n  path: /m\n", 4, '[')]
+    [InlineData("prometheus:\n  labels: {env: prod\n  port: 9100\n", 2, '{')]
+    public void AnUnclosedBracket_IsNamedWhereItOpens(string yaml, int line, char bracket)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "f.yaml"));
+        Assert.Equal(line, ex.Errors[0].Line);
+        Assert.Contains($"'{bracket}' opened on this line is never closed", ex.Errors[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BracketsInQuotesAndComments_AreNotTakenForUnclosedOnes() =>
+        Assert.Null(ConfigLoader.LikelyCause("prometheus:\n  path: \"/[x\"   # a [ in a comment\n  labels: {a: '{'}\n"));
+
     [Theory]
     [InlineData("15", 15)]
     [InlineData("2.5", 2.5)]
