@@ -13,10 +13,10 @@ tag=${1:-aishell-exporter:${version%%+*}}
 
 if command -v podman >/dev/null 2>&1; then
   engine=podman
-  format=(--format docker) # keeps HEALTHCHECK (the OCI format has no field for it)
+  flags=(--pull=never --format docker) # docker format: keeps HEALTHCHECK (the OCI format has no field for it)
 elif command -v docker >/dev/null 2>&1; then
   engine=docker
-  format=()
+  flags=() # docker's --pull is true/false; BuildKit finds the imported image locally and skips the unused SDK stages
 else
   echo "build-image.sh: neither podman nor docker found (Debian: apt-get install podman runc slirp4netns uidmap)" >&2
   exit 1
@@ -29,11 +29,13 @@ trap cleanup EXIT
 
 mkdir -p "$work/context"
 docker/stage-rootfs.sh "$bin" "$work/files/rootfs"
-tar -C "$work/files" --numeric-owner -cf - rootfs | "$engine" import - "$staged" >/dev/null 2>"$work/import.log" || { cat "$work/import.log" >&2; exit 1; }
+tar -C "$work/files" --numeric-owner --owner=0 --group=0 -cf - rootfs | "$engine" import - "$staged" >/dev/null 2>"$work/import.log" || { cat "$work/import.log" >&2; exit 1; }
 
-"$engine" build --pull=never "${format[@]}" -f docker/Dockerfile --target runtime \
+# The source label without credentials a CI clone URL may carry (https://token@host/...).
+source=$(git remote get-url origin 2>/dev/null | sed -E 's#^([a-z+]+://)[^@/]+@#\1#' || true)
+"$engine" build "${flags[@]}" -f docker/Dockerfile --target runtime \
   --build-arg ROOTFS="$staged" --build-arg VERSION="$version" \
-  --build-arg SOURCE="$(git remote get-url origin 2>/dev/null || echo local)" \
+  --build-arg SOURCE="${source:-unknown}" \
   --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   -t "$tag" "$work/context" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 
