@@ -82,36 +82,30 @@ public static class ConfigChecks
     public static (string Field, string Reason)? TlsProblem(string certFile, string keyFile) =>
         TlsProblems(certFile, keyFile) is [var first, ..] ? first : null;
 
+    /// <summary>The PEM text of <paramref name="path"/> when it is readable and holds <paramref name="marker"/>; else null, and why added to <paramref name="problems"/>.</summary>
+    private static string? ReadPem(List<(string, string)> problems, string field, string path, string marker, string what)
+    {
+        if (ReadProblem(path, out string text) is { } problem)
+        {
+            problems.Add((field, $"{path}: {problem}"));
+            return null;
+        }
+
+        if (!text.Contains(marker, StringComparison.Ordinal))
+        {
+            problems.Add((field, $"{path}: holds no {what}"));
+            return null;
+        }
+
+        return text;
+    }
+
     /// <summary>Every reason a certificate and key pair cannot serve TLS, each naming the field at fault.</summary>
     public static List<(string Field, string Reason)> TlsProblems(string certFile, string keyFile)
     {
         var problems = new List<(string, string)>();
-        string? cert = null, key = null;
-        if (ReadProblem(certFile, out string certText) is { } certProblem)
-        {
-            problems.Add(("cert_file", $"{certFile}: {certProblem}"));
-        }
-        else if (!certText.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
-        {
-            problems.Add(("cert_file", $"{certFile}: holds no PEM certificate (a '-----BEGIN CERTIFICATE-----' block)"));
-        }
-        else
-        {
-            cert = certText;
-        }
-
-        if (ReadProblem(keyFile, out string keyText) is { } keyProblem)
-        {
-            problems.Add(("key_file", $"{keyFile}: {keyProblem}"));
-        }
-        else if (!keyText.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
-        {
-            problems.Add(("key_file", $"{keyFile}: holds no PEM private key (a '-----BEGIN PRIVATE KEY-----' block)"));
-        }
-        else
-        {
-            key = keyText;
-        }
+        string? cert = ReadPem(problems, "cert_file", certFile, "-----BEGIN CERTIFICATE-----", "PEM certificate (a '-----BEGIN CERTIFICATE-----' block)");
+        string? key = ReadPem(problems, "key_file", keyFile, "PRIVATE KEY-----", "PEM private key (a '-----BEGIN PRIVATE KEY-----' block)");
 
         if (cert is not null)
         {

@@ -120,8 +120,8 @@ public sealed class Series
 
     /// <summary>
     /// The aggregator's increment, plain stores (the fold's <c>Add</c>): the mode is settled when
-    /// the sample is made (<see cref="Flow.SampleBatchBuilder.Increment"/>), so the fold pays no
-    /// branch for it (one here cost the pipeline 4-5% of its events per second).
+    /// the sample is made (<see cref="Flow.Sample.AddOp"/>), so the fold pays no branch for it (one
+    /// here cost the pipeline 4-5% of its events per second).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void AddOwned(double delta)

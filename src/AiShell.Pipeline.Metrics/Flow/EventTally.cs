@@ -146,7 +146,7 @@ internal sealed class EventTally
         double events = Events;
         foreach (Series counter in _counters)
         {
-            builder.Emit(counter, events, 0, SampleOp.Add, 0);
+            builder.Emit(counter, events, 0, Sample.AddOp(counter), 0);
         }
 
         foreach (Observed observed in _observed)

@@ -32,6 +32,12 @@ public enum SampleOp : byte
 public readonly record struct Sample(Series Series, double Value, long Count, SampleOp Op, int Bucket = 0)
 {
     /// <summary>
+    /// The increment op for <paramref name="series"/>: atomic on fold when its family declares shared
+    /// writes. Settled here, when a sample is made, so the fold's plain Add pays no branch for it.
+    /// </summary>
+    internal static SampleOp AddOp(Series series) => series.SharedWrites ? SampleOp.AddShared : SampleOp.Add;
+
+    /// <summary>
     /// Applies the sample, sharing the batch's one clock read (see <see cref="Series.Observe(double, ref long)"/>).
     /// Only the aggregator that owns the series' shard calls this.
     /// </summary>

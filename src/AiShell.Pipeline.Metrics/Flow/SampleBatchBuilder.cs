@@ -82,7 +82,7 @@ public sealed class SampleBatchBuilder
     public void Increment(Series series, double delta)
     {
         ArgumentNullException.ThrowIfNull(series);
-        Append(series, delta, 0, series.SharedWrites ? SampleOp.AddShared : SampleOp.Add);
+        Append(series, delta, 0, Sample.AddOp(series));
     }
 
     /// <summary>An observation (families written through the pipeline have one writer: no shared histograms here).</summary>
