@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 declare -A PINNED=(
-  [Akka]=24
+  [Akka]=106
+  [Newtonsoft.Json]=109
+  [unclassified(DotNetty.Transport.Channels.AbstractChannelHandlerContext.IsSkippable)]=1
 )
 
 apt_install() {

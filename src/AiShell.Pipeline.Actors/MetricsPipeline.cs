@@ -41,6 +41,9 @@ public sealed class MetricsPipeline : IAsyncDisposable
 
     public ShardChannels Channels { get; }
 
+    /// <summary>The actor system the pipeline runs in (a cluster member when started with <see cref="PipelineOptions.Cluster"/>).</summary>
+    internal ActorSystem ActorSystem => _system;
+
     public PipelineStatus Status { get; }
 
     /// <summary>Every aggregator has run its PreStart (true from the moment <see cref="Start"/> returns).</summary>
@@ -64,9 +67,15 @@ public sealed class MetricsPipeline : IAsyncDisposable
         Series pending = registry.Register(MetricCatalog.PipelinePendingSamples).WithLabels();
         pending.Set(0);
 
-        ActorSystem system = ActorSystem.Create("aishell",
-            ConfigurationFactory.ParseString($"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}")
-                .WithFallback(ConfigurationFactory.ParseString(AkkaSettings.Hocon)));
+        Config config = ConfigurationFactory.ParseString($"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}")
+            .WithFallback(ConfigurationFactory.ParseString(AkkaSettings.Hocon));
+        if (options.Cluster is { } cluster)
+        {
+            config = ConfigurationFactory.ParseString(cluster.Hocon()).WithFallback(config);
+        }
+
+        // A cluster's name is its actor system's: members of another name never join.
+        ActorSystem system = ActorSystem.Create(options.Cluster?.Name ?? "aishell", config);
         var drained = new Task[channels.Count];
         var started = new Task[channels.Count];
         var aggregators = new IActorRef[channels.Count];

@@ -29,6 +29,9 @@ public sealed class PipelineOptions
     /// <summary>Debug logging: each logged collector failure carries the exception with its stack trace.</summary>
     public bool LogStackTraces { get; init; }
 
+    /// <summary>Cluster membership (<c>prometheus.cluster.*</c>); null: a single node, nothing of the cluster loaded.</summary>
+    public Cluster.ClusterOptions? Cluster { get; init; }
+
     internal TimeSpan EffectiveTimeout => CollectTimeout ?? CollectInterval;
 
     /// <summary>min * 2^(failures-1), capped at max, with up to 20% jitter so restarts do not align.</summary>

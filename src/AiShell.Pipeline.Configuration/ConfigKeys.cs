@@ -69,7 +69,29 @@ public static class ConfigKeys
             "HOST:PORT this instance is reached at, as peers, file_sd and Consul publish it. Default: the host name (or bind address) and the bound port.",
             Text(v => IsHostPort(v) ? null : "must be HOST:PORT", (c, v) => c.DiscoveryAdvertise = v), c => c.DiscoveryAdvertise ?? ""),
         new("prometheus.discovery.peers", ConfigValueKind.NameList, "Other exporters (HOST:PORT list) that `/api/v1/targets` lists beside this one.",
-            ApplyPeers, c => "[" + string.Join(", ", c.DiscoveryPeers) + "]"),
+            HostPorts(static c => c.DiscoveryPeers), c => "[" + string.Join(", ", c.DiscoveryPeers) + "]"),
+        new("prometheus.cluster.enabled", ConfigValueKind.Bool,
+            "`true`: this exporter is a cluster member (Akka.Cluster): every member has the same `databases`, and each database is collected by exactly one live member, taken over when that member leaves or dies. `false` (default): single node, nothing of the cluster is started. Needs a restart.",
+            Bool((c, v) => c.ClusterEnabled = v), c => Lower(c.ClusterEnabled)),
+        new("prometheus.cluster.host", ConfigValueKind.Text, "Bind address of the cluster's remoting port. Needs a restart.",
+            Text(ValidateHost, (c, v) => c.ClusterHost = v), c => c.ClusterHost),
+        new("prometheus.cluster.public_host", ConfigValueKind.Text,
+            "Address the other members reach this one at. Default: `host`, or the host name when `host` is `0.0.0.0`. Needs a restart.",
+            Text(v => v.Length == 0 || ValidateHost(v) is null ? null : "must be a host name or an IP", (c, v) => c.ClusterPublicHost = v), c => c.ClusterPublicHost),
+        new("prometheus.cluster.port", ConfigValueKind.Integer, "Remoting port, 1-65535 (default 4053). Needs a restart.",
+            Int(1, 65535, (c, v) => c.ClusterPort = v), c => c.ClusterPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("prometheus.cluster.seed_nodes", ConfigValueKind.NameList,
+            "HOST:PORT of the members a starting member contacts to join (the same list on every member; the first one listed starts the cluster when none runs yet). At least one when the cluster is on. Needs a restart.",
+            HostPorts(static c => c.ClusterSeedNodes), c => "[" + string.Join(", ", c.ClusterSeedNodes) + "]"),
+        new("prometheus.cluster.discovery", ConfigValueKind.Text, "How members find each other: `config` (the `seed_nodes` list).",
+            Text(v => v == "config" ? null : "must be config (members are found through seed_nodes)", (c, v) => c.ClusterDiscovery = v), c => c.ClusterDiscovery),
+        new("prometheus.cluster.name", ConfigValueKind.Text,
+            "Cluster name, `[a-zA-Z0-9][a-zA-Z0-9_-]*` (default `aishell`): members with another name never join. Needs a restart.",
+            Text(v => v.Length > 0 && char.IsAsciiLetterOrDigit(v[0]) && v.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_') ? null
+                : "must match [a-zA-Z0-9][a-zA-Z0-9_-]*", (c, v) => c.ClusterName = v), c => c.ClusterName),
+        new("prometheus.cluster.down_after", ConfigValueKind.Duration,
+            "How long a member must stay unreachable before the others remove it and take over its databases (split-brain resolver `stable-after`, keep-majority; default 5s). Needs a restart.",
+            Duration((c, v) => c.ClusterDownAfter = v), c => Scalars.Format(c.ClusterDownAfter)),
         new("prometheus.discovery.consul.address", ConfigValueKind.Text,
             "Consul agent URL (`http://127.0.0.1:8500`): register on start, deregister on stop. Empty: off.",
             Text(v => Uri.TryCreate(v, UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https" ? null : "must be an http(s) URL",
@@ -189,7 +211,10 @@ public static class ConfigKeys
         return colon > 0 && int.TryParse(v[(colon + 1)..], out int port) && port is > 0 and <= 65535 && !v[..colon].Any(char.IsWhiteSpace);
     }
 
-    private static string? ApplyPeers(ExporterConfig config, YamlNode node)
+    private static Func<ExporterConfig, YamlNode, string?> HostPorts(Func<ExporterConfig, List<string>> list) =>
+        (config, node) => ApplyHostPorts(list(config), node);
+
+    private static string? ApplyHostPorts(List<string> into, YamlNode node)
     {
         var peers = new List<string>();
         if (node is YamlSequenceNode seq)
@@ -213,8 +238,8 @@ public static class ConfigKeys
             }
         }
 
-        config.DiscoveryPeers.Clear();
-        config.DiscoveryPeers.AddRange(peers);
+        into.Clear();
+        into.AddRange(peers);
         return null;
     }
 

@@ -119,6 +119,12 @@ public static class ConfigLoader
             }
         }
 
+        if (config.ClusterEnabled && config.ClusterSeedNodes.Count == 0)
+        {
+            errors.Add(config.ErrorAt("prometheus.cluster.seed_nodes",
+                "the cluster is on but no seed node is listed: list the members to join (HOST:PORT), the same list on every member"));
+        }
+
         if (config.IngestMaxInflightBytes < config.IngestMaxBodyBytes)
         {
             errors.Add(config.ErrorAt("prometheus.ingest.max_inflight_bytes",
@@ -280,7 +286,7 @@ public static class ConfigLoader
             ConfigKey? key = ConfigKeys.Find(path);
             if (key is null)
             {
-                if (value is YamlMappingNode nested && path is "prometheus.metrics" or "prometheus.labels" or "prometheus.buckets" or "prometheus.ingest" or "prometheus.alerts" or "prometheus.discovery" or "prometheus.discovery.consul")
+                if (value is YamlMappingNode nested && path is "prometheus.metrics" or "prometheus.labels" or "prometheus.buckets" or "prometheus.ingest" or "prometheus.alerts" or "prometheus.discovery" or "prometheus.discovery.consul" or "prometheus.cluster")
                 {
                     Walk(nested, path, config, source, errors);
                 }

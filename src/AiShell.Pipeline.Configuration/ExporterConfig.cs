@@ -81,6 +81,23 @@ public sealed class ExporterConfig
     /// <summary><c>prometheus.discovery.peers</c>: other exporters (HOST:PORT) listed by /api/v1/targets.</summary>
     public List<string> DiscoveryPeers { get; } = [];
 
+    /// <summary><c>prometheus.cluster.*</c>: databases shared across exporters (Akka.Cluster.Sharding).</summary>
+    public bool ClusterEnabled { get; set; }
+
+    public string ClusterHost { get; set; } = "0.0.0.0";
+
+    public string ClusterPublicHost { get; set; } = "";
+
+    public int ClusterPort { get; set; } = 4053;
+
+    public List<string> ClusterSeedNodes { get; } = [];
+
+    public string ClusterDiscovery { get; set; } = "config";
+
+    public string ClusterName { get; set; } = "aishell";
+
+    public TimeSpan ClusterDownAfter { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary><c>prometheus.discovery.consul.address</c>: Consul agent URL; registration is off when empty.</summary>
     public string? ConsulAddress { get; set; }
 

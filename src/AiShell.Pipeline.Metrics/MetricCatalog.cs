@@ -213,6 +213,16 @@ public static class MetricCatalog
     public static readonly MetricDescriptor ExporterStartTime = MetricDescriptor.Gauge(
         "exporter_start_time_seconds", "Unix time the exporter started.");
 
+    // Cluster mode (prometheus.cluster.enabled): present only on cluster members.
+    public static readonly MetricDescriptor ClusterMembers = MetricDescriptor.Gauge(
+        "cluster_members", "Cluster members as this member sees them, by status (up, joining, leaving, exiting, unreachable).", "status");
+
+    public static readonly MetricDescriptor ClusterDatabasesOwned = MetricDescriptor.Gauge(
+        "cluster_databases_owned", "Databases this member collects now (each database is collected by exactly one live member).");
+
+    public static readonly MetricDescriptor ClusterRebalancesTotal = MetricDescriptor.Counter(
+        "cluster_rebalances_total", "Databases that moved onto or off this member (start of ownership, hand-over, failover, rebalance).") with { SharedWrites = true };
+
     /// <summary>All of the above, for docs and for checks that a dashboard names only real metrics.</summary>
     public static IReadOnlyList<MetricDescriptor> All { get; } =
     [
@@ -227,5 +237,6 @@ public static class MetricCatalog
         CollectorUp, CollectorErrorsTotal, CollectorDurationSeconds, CollectorLastSuccess,
         PipelineSamplesTotal, PipelineBatchesTotal, SeriesOverflowTotal, ExporterHttpRequestsTotal, ExporterHttpRequestDurationSeconds, ScrapesTotal,
         ExporterBuildInfo, ExporterStartTime, ConfigReloadsTotal, ConfigLastReloadSuccessful, ProcessResidentMemory, ProcessCpuSeconds, ProcessGcCollections, ProcessGcHeapBytes,
+        ClusterMembers, ClusterDatabasesOwned, ClusterRebalancesTotal,
     ];
 }

@@ -76,11 +76,26 @@ internal static class PrometheusStartCommand
             return 1;
         }
 
+        // Removed by the other members (this one was unreachable or frozen past down_after): its
+        // databases are theirs now. Exit 3 so that a supervisor starts it again as a new member.
+        int exitCode = 0;
+        runtime.RemovedFromCluster += () =>
+        {
+            Console.Error.WriteLine("✗ cluster: this member was removed by the others (unreachable past prometheus.cluster.down_after); exiting so it can join again as a new member");
+            exitCode = 3;
+            stop.Cancel();
+        };
+
         await using (runtime)
         {
             Console.WriteLine("✓ Prometheus exporter started");
             string scheme = config.Web.TlsCertFile is null ? "http" : "https";
             Console.WriteLine($"✓ Metrics endpoint: {scheme}://{CliOptions.DisplayHost(config.Host)}:{runtime.Server.Port}{config.Path}");
+            if (config.ClusterEnabled)
+            {
+                Console.WriteLine($"✓ Cluster member of '{config.ClusterName}': remoting on {config.ClusterHost}:{config.ClusterPort}, seed nodes {string.Join(", ", config.ClusterSeedNodes)}");
+            }
+
             await WaitForFirstFoldAsync(runtime, stop.Token);
             await using DiscoveryHooks discovery = await DiscoveryHooks.StartAsync(config, runtime, fileSd, stop.Token);
             Console.WriteLine("✓ Ready for scraping");
@@ -118,7 +133,7 @@ internal static class PrometheusStartCommand
         }
 
         Console.WriteLine("✓ Prometheus exporter stopped");
-        return 0;
+        return exitCode;
 
         void OnSignal(PosixSignalContext context)
         {

@@ -133,7 +133,7 @@ internal sealed class ConfigReloader : IDisposable
             _runtime.ApplyGroups(next);
             if (_runtime.Server.Targets is { } targets)
             {
-                _runtime.Server.Targets = new DiscoveryTargets(targets.Self, next.DiscoveryPeers, targets.MetricsPath);
+                _runtime.Server.Targets = new DiscoveryTargets(targets.Self, next.DiscoveryPeers, targets.MetricsPath) { Members = targets.Members };
             }
 
             List<string> restart = RestartOnly(_running, next);

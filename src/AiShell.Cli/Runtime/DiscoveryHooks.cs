@@ -26,7 +26,7 @@ internal sealed class DiscoveryHooks : IAsyncDisposable
     public static async Task<DiscoveryHooks> StartAsync(ExporterConfig config, ExporterRuntime runtime, string? fileSdPath, CancellationToken cancellationToken)
     {
         string self = DiscoveryTargets.Advertise(config.DiscoveryAdvertise, config.Host, runtime.Server.Port);
-        var targets = new DiscoveryTargets(self, config.DiscoveryPeers, config.Path);
+        var targets = new DiscoveryTargets(self, config.DiscoveryPeers, config.Path) { Members = runtime.Cluster is { } cluster ? cluster.HttpEndpoints : null };
         runtime.Server.Targets = targets;
 
         FileSdWriter? fileSd = fileSdPath is null ? null : new FileSdWriter(fileSdPath);

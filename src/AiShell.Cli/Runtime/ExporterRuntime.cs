@@ -1,4 +1,5 @@
 using AiShell.Pipeline.Actors;
+using AiShell.Pipeline.Actors.Cluster;
 using AiShell.Pipeline.Collectors;
 using AiShell.Pipeline.Collectors.Host;
 using AiShell.Pipeline.Collectors.Postgres;
@@ -13,7 +14,7 @@ namespace AiShell.Cli.Runtime;
 /// <summary>
 /// Everything `prometheus start` runs, composed from config: registry, collectors, pipeline, server.
 /// </summary>
-internal sealed class ExporterRuntime : IAsyncDisposable
+internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
 {
     private readonly List<IAsyncDisposable> _owned;
     private readonly Dictionary<string, DatabaseEntry> _databases; // by entry name
@@ -23,10 +24,17 @@ internal sealed class ExporterRuntime : IAsyncDisposable
     /// <summary>A <c>prometheus.databases</c> entry as running: its settings and its collectors (several with auto_discover).</summary>
     private sealed record DatabaseEntry(string Fingerprint, List<PostgresCollector> Collectors);
 
-    private ExporterRuntime(MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
+    // Cluster mode: the databases every member knows (this member collects those sharding gives it),
+    // and one queue for taking and letting go of them, in the order sharding decided.
+    private ExporterConfig _config;
+    private DatabaseCluster? _cluster;
+    private readonly SemaphoreSlim _ownership = new(1, 1);
+
+    private ExporterRuntime(ExporterConfig config, MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
         EventRecorder recorder, UdpIngestListener? udp, List<IAsyncDisposable> owned, Dictionary<string, DatabaseEntry> databases,
         QuerySources querySources, MetricGroups groups)
     {
+        _config = config;
         Registry = registry;
         Pipeline = pipeline;
         Server = server;
@@ -167,7 +175,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
         groups.Apply(registry, config.MetricsQueries, config.MetricsConnections, config.MetricsPerformance);
         var owned = new List<IAsyncDisposable>();
         var databases = new Dictionary<string, DatabaseEntry>(StringComparer.Ordinal);
-        foreach (DatabaseConfig entry in config.Databases)
+        foreach (DatabaseConfig entry in config.ClusterEnabled ? [] : config.Databases) // a member collects what sharding gives it
         {
             List<PostgresCollector> entryCollectors = await CollectorsForAsync(config, entry, querySources, groups, cancellationToken);
             databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), entryCollectors);
@@ -183,6 +191,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(config.CollectInterval.TotalSeconds * 2, 1, 60)),
             Log = Log,
             LogStackTraces = debugLog,
+            Cluster = config.ClusterEnabled ? ClusterOptionsFor(config) : null,
         });
 
         var schema = new EventSchema(registry, config.SlowQueryThresholds, CustomEventMetrics(config), querySources, groups: groups);
@@ -219,7 +228,16 @@ internal sealed class ExporterRuntime : IAsyncDisposable
                 Tls = LoadTls(config),
             });
             await server.StartAsync(cancellationToken);
-            return new ExporterRuntime(registry, pipeline, server, events, recorder, udp, owned, databases, querySources, groups);
+            var runtime = new ExporterRuntime(config, registry, pipeline, server, events, recorder, udp, owned, databases, querySources, groups);
+            if (config.ClusterEnabled)
+            {
+                registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(0);
+                registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(0);
+                runtime._cluster = DatabaseCluster.Start(pipeline, runtime, config.CollectInterval,
+                    () => [.. runtime._config.Databases.Select(static d => d.Name)], runtime.OnRemovedFromCluster);
+            }
+
+            return runtime;
         }
         catch
         {
@@ -243,6 +261,90 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
             throw;
         }
+    }
+
+    /// <summary>The cluster member this runtime is (null on a single node).</summary>
+    public DatabaseCluster? Cluster => _cluster;
+
+    /// <summary>
+    /// Runs when the others removed this member without it leaving (it was unreachable, or frozen,
+    /// past down_after): it has already let its databases go; the start command exits so that a
+    /// supervisor starts it again as a new member.
+    /// </summary>
+    public event Action? RemovedFromCluster;
+
+    private void OnRemovedFromCluster() => RemovedFromCluster?.Invoke();
+
+    private static ClusterOptions ClusterOptionsFor(ExporterConfig config)
+    {
+        if (config.Port == 0)
+        {
+            throw new ConfigException("prometheus.cluster: a cluster member needs a fixed prometheus.port (the other members list it in /api/v1/targets), not 0");
+        }
+
+        string publicHost = config.ClusterPublicHost is { Length: > 0 } p ? p
+            : config.ClusterHost is "0.0.0.0" or "::" ? System.Net.Dns.GetHostName() : config.ClusterHost;
+        string http = AiShell.Pipeline.Server.Discovery.DiscoveryTargets.Advertise(config.DiscoveryAdvertise, config.Host, config.Port);
+        return new ClusterOptions(config.ClusterName, config.ClusterHost, publicHost, config.ClusterPort, config.ClusterSeedNodes,
+            config.ClusterDownAfter, http);
+    }
+
+    void IDatabaseOwner.Acquire(string database) => _ = ChangeOwnershipAsync(database, acquire: true);
+
+    void IDatabaseOwner.Release(string database) => _ = ChangeOwnershipAsync(database, acquire: false);
+
+    /// <summary>
+    /// Starts or stops collecting a database sharding moved onto or off this member, one change at
+    /// a time in the order they came. A database that left the config is only let go.
+    /// </summary>
+    private async Task ChangeOwnershipAsync(string database, bool acquire)
+    {
+        await _ownership.WaitAsync();
+        try
+        {
+            if (_databases.ContainsKey(database))
+            {
+                await StopDatabaseAsync(database);
+            }
+
+            if (acquire && _config.Databases.FirstOrDefault(d => d.Name == database) is { } entry)
+            {
+                await StartDatabaseAsync(_config, entry, CancellationToken.None);
+            }
+
+            Registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(_databases.Count);
+            Registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(1);
+            Log($"cluster: {(acquire ? "collecting" : "no longer collecting")} database {database} on this member ({_databases.Count} now)");
+        }
+        catch (Exception ex)
+        {
+            Log($"cluster: could not {(acquire ? "start" : "stop")} collecting database {database}: {ex.Message}");
+        }
+        finally
+        {
+            _ownership.Release();
+        }
+    }
+
+    private async Task StopDatabaseAsync(string name)
+    {
+        List<PostgresCollector> collectors = _databases[name].Collectors;
+        await Pipeline.RemoveCollectorsAsync(collectors, TimeSpan.FromSeconds(30));
+        foreach (PostgresCollector collector in collectors)
+        {
+            _owned.Remove(collector);
+            await collector.DisposeAsync();
+        }
+
+        _databases.Remove(name);
+    }
+
+    private async Task StartDatabaseAsync(ExporterConfig config, DatabaseConfig entry, CancellationToken cancellationToken)
+    {
+        List<PostgresCollector> collectors = await CollectorsForAsync(config, entry, _querySources, _groups, cancellationToken);
+        _owned.AddRange(collectors);
+        _databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), collectors);
+        Pipeline.AddCollectors(collectors);
     }
 
     private static async Task<List<PostgresCollector>> CollectorsForAsync(ExporterConfig config, DatabaseConfig entry,
@@ -292,7 +394,9 @@ internal sealed class ExporterRuntime : IAsyncDisposable
 
         foreach (DatabaseConfig entry in next.Databases)
         {
-            if (!_databases.ContainsKey(entry.Name))
+            // New to this config (a cluster member runs only what it owns: it compares with the config it had).
+            bool known = _cluster is null ? _databases.ContainsKey(entry.Name) : _config.Databases.Exists(d => d.Name == entry.Name);
+            if (!known)
             {
                 if (SameLabels(entry))
                 {
@@ -305,27 +409,31 @@ internal sealed class ExporterRuntime : IAsyncDisposable
             }
         }
 
-        foreach (string name in remove)
+        await _ownership.WaitAsync(cancellationToken);
+        try
         {
-            List<PostgresCollector> collectors = _databases[name].Collectors;
-            await Pipeline.RemoveCollectorsAsync(collectors, TimeSpan.FromSeconds(30));
-            foreach (PostgresCollector collector in collectors)
+            _config = next;
+            foreach (string name in remove)
             {
-                _owned.Remove(collector);
-                await collector.DisposeAsync();
+                await StopDatabaseAsync(name);
+                applied.Add($"-{name}");
             }
 
-            _databases.Remove(name);
-            applied.Add($"-{name}");
-        }
+            foreach (DatabaseConfig entry in add)
+            {
+                // A member collects only what it owns: a new database starts wherever sharding puts it
+                // at the next tick; a changed one it owns starts again here with its new settings.
+                if (_cluster is null || remove.Contains(entry.Name))
+                {
+                    await StartDatabaseAsync(next, entry, cancellationToken);
+                }
 
-        foreach (DatabaseConfig entry in add)
+                applied.Add($"+{entry.Name}");
+            }
+        }
+        finally
         {
-            List<PostgresCollector> collectors = await CollectorsForAsync(next, entry, _querySources, _groups, cancellationToken);
-            _owned.AddRange(collectors);
-            _databases[entry.Name] = new DatabaseEntry(entry.Fingerprint(), collectors);
-            Pipeline.AddCollectors(collectors);
-            applied.Add($"+{entry.Name}");
+            _ownership.Release();
         }
 
         return (applied, restartOnly);
@@ -344,6 +452,12 @@ internal sealed class ExporterRuntime : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (_cluster is not null)
+        {
+            // Hand this member's databases over first: the others start them at their next tick.
+            await _cluster.LeaveAsync(TimeSpan.FromSeconds(15));
+        }
+
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             await Server.StopAsync(cts.Token);

@@ -21,6 +21,9 @@ public sealed class DiscoveryTargets
 
     public IReadOnlyList<string> Peers { get; }
 
+    /// <summary>A cluster member's live members (HOST:PORT, read at each request), listed beside the peers.</summary>
+    public Func<IReadOnlyList<string>>? Members { get; init; }
+
     public string MetricsPath { get; }
 
     /// <summary><c>[{"targets": ["self", "peer"...], "labels": {"__metrics_path__": "/metrics", "job": "aishell"}}]</c>.</summary>
@@ -33,9 +36,10 @@ public sealed class DiscoveryTargets
             json.WriteStartObject();
             json.WriteStartArray("targets");
             json.WriteStringValue(Self);
-            foreach (string peer in Peers)
+            var listed = new HashSet<string>(StringComparer.Ordinal) { Self };
+            foreach (string peer in Members is null ? Peers : [.. Peers, .. Members()])
             {
-                if (peer != Self)
+                if (listed.Add(peer))
                 {
                     json.WriteStringValue(peer);
                 }
