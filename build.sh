@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 declare -A PINNED=(
-  [Akka]=106
+  [Akka]=110
   [Newtonsoft.Json]=109
   [unclassified(DotNetty.Transport.Channels.AbstractChannelHandlerContext.IsSkippable)]=1
 )

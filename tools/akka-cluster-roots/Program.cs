@@ -1,0 +1,46 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
+// Lists, per assembly, the types Akka's cluster modules create by reflection: actors (Props.Create with
+// arguments goes through Activator), serializers, extension providers, config-named types, DotNetty handlers.
+var names = new[] { "Akka.Remote", "Akka.Cluster", "Akka.Cluster.Sharding", "Akka.DistributedData", "Akka.DistributedData.LightningDB", "Akka.Coordination", "DotNetty.Transport", "DotNetty.Codecs", "DotNetty.Handlers", "DotNetty.Common", "DotNetty.Buffers", "Akka.Cluster.Tools", "Akka" };
+var actorBase = typeof(Akka.Actor.ActorBase);
+var ser = typeof(Akka.Serialization.Serializer);
+var configNamed = new HashSet<string>();
+foreach (var n in names)
+{
+    var bytes = File.ReadAllBytes(Assembly.Load(n).Location);
+    var text = System.Text.Encoding.UTF8.GetString(bytes);
+    foreach (Match m in Regex.Matches(text, @"""((?:Akka|DotNetty)[A-Za-z0-9_.+`]*), ((?:Akka|DotNetty)[A-Za-z0-9_.]*)"""))
+        configNamed.Add(m.Groups[2].Value + "|" + m.Groups[1].Value);
+}
+Console.WriteLine("<linker>");
+foreach (var n in names)
+{
+    var a = Assembly.Load(n);
+    var keep = new SortedSet<string>();
+    Type[] types;
+    try { types = a.GetTypes(); } catch (ReflectionTypeLoadException e) { types = e.Types.Where(t => t != null).ToArray()!; }
+    foreach (var t in types)
+    {
+        if (t.IsGenericTypeDefinition && !actorBase.IsAssignableFrom(t)) continue;
+        bool isActor = actorBase.IsAssignableFrom(t) && !t.IsAbstract;
+        bool isSer = ser.IsAssignableFrom(t) && !t.IsAbstract;
+        bool isExt = t.GetInterfaces().Any(i => i.FullName == "Akka.Actor.IExtensionId") && !t.IsAbstract;
+        bool isHandler = n.StartsWith("DotNetty") && t.GetInterfaces().Any(i => i.FullName == "DotNetty.Transport.Channels.IChannelHandler");
+        bool named = configNamed.Contains(n + "|" + t.FullName);
+        // Not created here: persistence-mode sharding (state-store-mode is ddata, remember-entities off),
+        // cluster client and distributed pub-sub (their serializers and message types stay: config names them).
+        bool unused = Regex.IsMatch(t.FullName!, @"EventSourced|Persistent|Tools\.Client\.|PublishSubscribe");
+        if (((isActor || isExt) && !unused) || isSer || isHandler || named) keep.Add(t.FullName!.Replace('+', '/'));
+    }
+    if (n == "Akka") keep.RemoveWhere(x => !configNamed.Contains("Akka|" + x.Replace('/', '+')) || x.Contains("NewtonSoft"));
+    if (keep.Count == 0) continue;
+    Console.WriteLine($"  <assembly fullname=\"{n}\">");
+    foreach (var k in keep) Console.WriteLine($"    <type fullname=\"{k}\" />");
+    Console.WriteLine("  </assembly>");
+}
+Console.WriteLine("</linker>");
