@@ -72,6 +72,10 @@ public sealed class MetricsPipeline : IAsyncDisposable
         if (options.Cluster is { } cluster)
         {
             config = ConfigurationFactory.ParseString(cluster.Hocon()).WithFallback(config);
+            // Akka's per-thread randoms start from one seed, which the native build fixes at 0
+            // (AkkaSubstitutions.xml: drawing it loaded OpenSSL into every exporter). A member's
+            // address UID comes from it, and two incarnations of a member must not share one.
+            ThreadLocalRandomSeed(null) = Random.Shared.Next();
         }
 
         // A cluster's name is its actor system's: members of another name never join.
@@ -111,6 +115,10 @@ public sealed class MetricsPipeline : IAsyncDisposable
             FactoryProducer<CollectorSupervisorActor>.Props(() => new CollectorSupervisorActor(slots, channels, options)), "collectors");
         return new MetricsPipeline(system, supervisor, started, drained, registry, channels, status, slots, familiesByCollector);
     }
+
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.StaticField, Name = "_seed")]
+    private static extern ref int ThreadLocalRandomSeed(
+        [System.Runtime.CompilerServices.UnsafeAccessorType("Akka.Util.ThreadLocalRandom, Akka")] object? type);
 
     /// <summary>Registers each collector's families (remembering which families a kind of collector writes) and builds its slot.</summary>
     private static List<CollectorSlot> Prepare(MetricRegistry registry, IEnumerable<ICollector> collectors,

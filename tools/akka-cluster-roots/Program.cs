@@ -14,7 +14,7 @@ foreach (var n in names)
 {
     var bytes = File.ReadAllBytes(Assembly.Load(n).Location);
     var text = System.Text.Encoding.UTF8.GetString(bytes);
-    foreach (Match m in Regex.Matches(text, @"""((?:Akka|DotNetty)[A-Za-z0-9_.+`]*), ((?:Akka|DotNetty)[A-Za-z0-9_.]*)"""))
+    foreach (Match m in Regex.Matches(text, @"""((?:Akka|DotNetty)[A-Za-z0-9_.+`]*), ?((?:Akka|DotNetty)[A-Za-z0-9_.]*)"""))
         configNamed.Add(m.Groups[2].Value + "|" + m.Groups[1].Value);
 }
 Console.WriteLine("<linker>");
@@ -32,12 +32,18 @@ foreach (var n in names)
         bool isExt = t.GetInterfaces().Any(i => i.FullName == "Akka.Actor.IExtensionId") && !t.IsAbstract;
         bool isHandler = n.StartsWith("DotNetty") && t.GetInterfaces().Any(i => i.FullName == "DotNetty.Transport.Channels.IChannelHandler");
         bool named = configNamed.Contains(n + "|" + t.FullName);
+        // Named by aishell's own HOCON or by Akka's code rather than a reference config: the actor-ref
+        // providers (akka.actor.provider = cluster) and the downing provider (the split-brain resolver).
+        bool provider = !t.IsAbstract && t.GetInterfaces().Any(i => i.FullName is "Akka.Actor.IActorRefProvider" or "Akka.Cluster.IDowningProvider");
         // Not created here: persistence-mode sharding (state-store-mode is ddata, remember-entities off),
         // cluster client and distributed pub-sub (their serializers and message types stay: config names them).
-        bool unused = Regex.IsMatch(t.FullName!, @"EventSourced|Persistent|Tools\.Client\.|PublishSubscribe");
-        if (((isActor || isExt) && !unused) || isSer || isHandler || named) keep.Add(t.FullName!.Replace('+', '/'));
+        // Nor reliable delivery (Akka.Delivery, sharding's producer/consumer controllers).
+        bool unused = Regex.IsMatch(t.FullName!, @"EventSourced|Persistent|Tools\.Client\.|PublishSubscribe|\.Delivery\.");
+        if (((isActor || isExt) && !unused) || isSer || isHandler || named || provider) keep.Add(t.FullName!.Replace('+', '/'));
     }
-    if (n == "Akka") keep.RemoveWhere(x => !configNamed.Contains("Akka|" + x.Replace('/', '+')) || x.Contains("NewtonSoft"));
+    // Of Akka itself only what the cluster modules' configs name, less the JSON serializer (AkkaRoots.xml
+    // keeps its type only) and the routers (no deployment here creates one).
+    if (n == "Akka") keep.RemoveWhere(x => !configNamed.Contains("Akka|" + x.Replace('/', '+')) || x.Contains("NewtonSoft") || x.StartsWith("Akka.Routing.", StringComparison.Ordinal));
     if (keep.Count == 0) continue;
     Console.WriteLine($"  <assembly fullname=\"{n}\">");
     foreach (var k in keep) Console.WriteLine($"    <type fullname=\"{k}\" />");

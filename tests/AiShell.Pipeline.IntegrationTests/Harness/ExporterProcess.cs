@@ -87,11 +87,18 @@ internal sealed class ExporterProcess : IAsyncDisposable
     public static Task<ExporterProcess> StartAsync(string? configYaml = null, params string[] extraArgs) =>
         StartWithBinaryAsync(NativeBinary.Path, configYaml, extraArgs);
 
+    /// <summary>On a fixed HTTP port (a cluster member needs one: the others list it).</summary>
+    public static Task<ExporterProcess> StartOnPortAsync(int port, string configYaml) =>
+        StartWithBinaryAsync(NativeBinary.Path, configYaml, port, []);
+
     /// <summary>Starts another build of the exporter (the npm-installed launcher, say).</summary>
-    public static async Task<ExporterProcess> StartWithBinaryAsync(string binary, string? configYaml, params string[] extraArgs)
+    public static Task<ExporterProcess> StartWithBinaryAsync(string binary, string? configYaml, params string[] extraArgs) =>
+        StartWithBinaryAsync(binary, configYaml, 0, extraArgs);
+
+    private static async Task<ExporterProcess> StartWithBinaryAsync(string binary, string? configYaml, int port, string[] extraArgs)
     {
         string home = Directory.CreateTempSubdirectory("aishell-home-").FullName;
-        var args = new List<string> { "prometheus", "start", "--host", "127.0.0.1", "--port", "0" };
+        var args = new List<string> { "prometheus", "start", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (configYaml is not null)
         {
             string path = Path.Combine(home, "exporter.yaml");

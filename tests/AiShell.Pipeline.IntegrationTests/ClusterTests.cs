@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using AiShell.Pipeline.IntegrationTests.Harness;
+using AiShell.Pipeline.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace AiShell.Pipeline.IntegrationTests;
+
+/// <summary>
+/// Three native members on 127.0.0.1 (own HTTP and remoting ports) share one list of 12 real
+/// databases, collect interval 1 s, sampled every 250 ms: each database collected by exactly one
+/// member; kill -9 of the oldest member (it hosts the shard coordinator); SIGTERM of another;
+/// a restarted member that joins again and gets a share; /api/v1/targets of any member lists all.
+/// </summary>
+[Collection(ServerControlCollection.Name)]
+public sealed partial class ClusterTests(ITestOutputHelper output)
+{
+    private const int Databases = 12;
+
+    [GeneratedRegex("""^aishell_up\{database="([^"]+)"\} 1$""", RegexOptions.Multiline)]
+    private static partial Regex UpLine();
+
+    private sealed class Member(int http, int remoting)
+    {
+        public int Http { get; } = http;
+
+        public int Remoting { get; } = remoting;
+
+        public ExporterProcess? Process { get; set; }
+    }
+
+    [Fact]
+    public async Task TwelveDatabases_ThreeMembers_EachCollectedOnce_ThroughCrashLeaveAndRejoin()
+    {
+        PostgresServer pg = await PostgresServer.GetAsync();
+        string prefix = $"cl{Guid.NewGuid():N}"[..10];
+        for (int i = 1; i <= Databases; i++)
+        {
+            await pg.ExecuteAsync($"CREATE DATABASE {prefix}_{i}", "postgres");
+        }
+
+        Member[] members = [.. Enumerable.Range(0, 3).Select(_ => new Member(ProcessRunner.FreePort(), ProcessRunner.FreePort()))];
+        string seeds = string.Join(", ", members.Select(m => $"127.0.0.1:{m.Remoting}"));
+        string Config(Member m) => $"""
+            prometheus:
+              collect_interval: 1
+              metrics:
+                system: false
+              cluster:
+                enabled: true
+                host: 127.0.0.1
+                port: {m.Remoting}
+                seed_nodes: [{seeds}]
+                down_after: 2s
+              databases:
+            {string.Join('\n', Enumerable.Range(1, Databases).Select(i => $"""
+                - name: {prefix}_{i}
+                  connection_string: "{pg.ConnectionStringWithoutPassword.Replace("aishell_test", $"{prefix}_{i}", StringComparison.Ordinal)}"
+                  password_env: AISHELL_TEST_PG_PASSWORD
+            """))}
+            """;
+        Environment.SetEnvironmentVariable("AISHELL_TEST_PG_PASSWORD", pg.Password);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            foreach (Member m in members)
+            {
+                m.Process = await ExporterProcess.StartOnPortAsync(m.Http, Config(m));
+            }
+
+            // (a) every database on exactly one member.
+            TimeSpan settled = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(40));
+            output.WriteLine($"all {Databases} collected, each once, {settled.TotalSeconds:0.0} s after the last member started");
+
+            // (f) any member lists every live member for Prometheus' http_sd.
+            string targets = await http.GetStringAsync(new Uri($"http://127.0.0.1:{members[1].Http}/api/v1/targets"));
+            Assert.All(members, m => Assert.Contains($"\"127.0.0.1:{m.Http}\"", targets, StringComparison.Ordinal));
+
+            // (b) kill -9 of the oldest member, which hosts the shard coordinator.
+            members[0].Process!.Process.Kill();
+            await members[0].Process!.Process.WaitForExitAsync();
+            await members[0].Process!.DisposeAsync();
+            members[0].Process = null;
+            TimeSpan failover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(30));
+            output.WriteLine($"kill -9 of the oldest member: all {Databases} back, each once, after {failover.TotalSeconds:0.0} s (down_after 2s)");
+
+            // (c) SIGTERM of another: its databases move before it exits; none uncovered for more than two intervals.
+            var uncoveredSince = new Dictionary<string, Stopwatch>();
+            TimeSpan longestGap = TimeSpan.Zero;
+            Task<int> leaving = members[1].Process!.StopAsync();
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < TimeSpan.FromSeconds(8))
+            {
+                Dictionary<string, List<int>> owners = await OwnersAsync(http, members);
+                AssertNoDatabaseTwice(owners);
+                for (int i = 1; i <= Databases; i++)
+                {
+                    string db = $"{prefix}_{i}";
+                    if (owners.ContainsKey(db))
+                    {
+                        if (uncoveredSince.Remove(db, out Stopwatch? gap))
+                        {
+                            longestGap = gap.Elapsed > longestGap ? gap.Elapsed : longestGap;
+                        }
+                    }
+                    else if (!uncoveredSince.ContainsKey(db))
+                    {
+                        uncoveredSince[db] = Stopwatch.StartNew();
+                    }
+                }
+
+                await Task.Delay(250);
+            }
+
+            Assert.Equal(0, await leaving);
+            members[1].Process = null;
+            Assert.Empty(uncoveredSince);
+            output.WriteLine($"SIGTERM of a member: longest time a database was uncovered {longestGap.TotalMilliseconds:0} ms");
+            Assert.True(longestGap <= TimeSpan.FromSeconds(2.5), $"a database went uncollected for {longestGap} (two intervals: 2 s)");
+
+            // (e) a restarted member joins again and gets a share.
+            members[0].Process = await ExporterProcess.StartOnPortAsync(members[0].Http, Config(members[0]));
+            TimeSpan share = await WaitAsync(http, members,
+                owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1) && owners.Values.Any(o => o[0] == 0), TimeSpan.FromSeconds(40));
+            output.WriteLine($"a restarted member got a share {share.TotalSeconds:0.0} s after it was ready");
+        }
+        finally
+        {
+            foreach (Member m in members)
+            {
+                if (m.Process is not null)
+                {
+                    await m.Process.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Which members expose each database as up (index into <paramref name="members"/>).</summary>
+    private static async Task<Dictionary<string, List<int>>> OwnersAsync(HttpClient http, Member[] members)
+    {
+        var owners = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < members.Length; i++)
+        {
+            if (members[i].Process is null)
+            {
+                continue;
+            }
+
+            string text;
+            try
+            {
+                text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{members[i].Http}/metrics"));
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                continue; // stopping
+            }
+
+            foreach (Match m in UpLine().Matches(text))
+            {
+                (owners.TryGetValue(m.Groups[1].Value, out List<int>? list) ? list : owners[m.Groups[1].Value] = []).Add(i);
+            }
+        }
+
+        return owners;
+    }
+
+    private static void AssertNoDatabaseTwice(Dictionary<string, List<int>> owners) =>
+        Assert.All(owners, o => Assert.True(o.Value.Count == 1, $"database {o.Key} collected by members {string.Join(", ", o.Value)} at once"));
+
+    /// <summary>Samples every 250 ms until <paramref name="done"/> holds; no database is ever on two members.</summary>
+    private static async Task<TimeSpan> WaitAsync(HttpClient http, Member[] members, Func<Dictionary<string, List<int>>, bool> done, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        Dictionary<string, List<int>> owners = [];
+        while (watch.Elapsed < limit)
+        {
+            owners = await OwnersAsync(http, members);
+            AssertNoDatabaseTwice(owners);
+            if (done(owners))
+            {
+                return watch.Elapsed;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"not reached in {limit}: {string.Join("; ", owners.Select(o => $"{o.Key} on {string.Join(",", o.Value)}"))}");
+        return watch.Elapsed;
+    }
+}
