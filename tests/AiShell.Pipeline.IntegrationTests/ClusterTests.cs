@@ -72,16 +72,24 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             TimeSpan settled = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(40));
             output.WriteLine($"all {Databases} collected, each once, {settled.TotalSeconds:0.0} s after the last member started");
 
-            // (f) any member lists every live member for Prometheus' http_sd.
-            string targets = await http.GetStringAsync(new Uri($"http://127.0.0.1:{members[1].Http}/api/v1/targets"));
+            // (f) once all have joined, any member lists every live member for Prometheus' http_sd.
+            var joining = Stopwatch.StartNew();
+            string targets = "";
+            while (joining.Elapsed < TimeSpan.FromSeconds(30) && !members.All(m => targets.Contains($"\"127.0.0.1:{m.Http}\"", StringComparison.Ordinal)))
+            {
+                await Task.Delay(250);
+                targets = await http.GetStringAsync(new Uri($"http://127.0.0.1:{members[1].Http}/api/v1/targets"));
+            }
+
             Assert.All(members, m => Assert.Contains($"\"127.0.0.1:{m.Http}\"", targets, StringComparison.Ordinal));
+            output.WriteLine($"/api/v1/targets listed all three members {joining.Elapsed.TotalSeconds:0.0} s later");
 
             // (b) kill -9 of the oldest member, which hosts the shard coordinator.
             members[0].Process!.Process.Kill();
             await members[0].Process!.Process.WaitForExitAsync();
             await members[0].Process!.DisposeAsync();
             members[0].Process = null;
-            TimeSpan failover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(30));
+            TimeSpan failover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(60));
             output.WriteLine($"kill -9 of the oldest member: all {Databases} back, each once, after {failover.TotalSeconds:0.0} s (down_after 2s)");
 
             // (c) SIGTERM of another: its databases move before it exits; none uncovered for more than two intervals.

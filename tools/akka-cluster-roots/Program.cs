@@ -30,7 +30,7 @@ foreach (var n in names)
         bool isActor = actorBase.IsAssignableFrom(t) && !t.IsAbstract;
         bool isSer = ser.IsAssignableFrom(t) && !t.IsAbstract;
         bool isExt = t.GetInterfaces().Any(i => i.FullName == "Akka.Actor.IExtensionId") && !t.IsAbstract;
-        bool isHandler = n.StartsWith("DotNetty") && t.GetInterfaces().Any(i => i.FullName == "DotNetty.Transport.Channels.IChannelHandler");
+        bool isHandler = t.GetInterfaces().Any(i => i.FullName == "DotNetty.Transport.Channels.IChannelHandler");
         bool named = configNamed.Contains(n + "|" + t.FullName);
         // Named by aishell's own HOCON or by Akka's code rather than a reference config: the actor-ref
         // providers (akka.actor.provider = cluster) and the downing provider (the split-brain resolver).
