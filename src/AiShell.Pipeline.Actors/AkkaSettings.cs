@@ -6,6 +6,26 @@ namespace AiShell.Pipeline.Actors;
 /// </summary>
 internal static class AkkaSettings
 {
+    /// <summary>
+    /// Names a log level for Akka's own logging (DEBUG, INFO, WARNING, ERROR): INFO shows cluster
+    /// membership, the split-brain resolver's decisions and shard hand-over. HOCON's <c>${?VAR}</c>
+    /// is not used for it: a substitution in the text made Akka merge its reference serializers back
+    /// over ours.
+    /// </summary>
+    public const string LogLevelVariable = "AISHELL_AKKA_LOGLEVEL";
+
+    /// <summary>The log-level override from <see cref="LogLevelVariable"/>, as HOCON; empty when unset.</summary>
+    public static string LogLevelOverride()
+    {
+        string? level = Environment.GetEnvironmentVariable(LogLevelVariable)?.Trim().ToUpperInvariant();
+        return level switch
+        {
+            null or "" => "",
+            "DEBUG" or "INFO" or "WARNING" or "ERROR" or "OFF" => $"akka.loglevel = {level}\nakka.stdout-loglevel = {level}",
+            _ => throw new ArgumentException($"{LogLevelVariable} is '{level}'; use DEBUG, INFO, WARNING, ERROR or OFF"),
+        };
+    }
+
     public const string AggregatorDispatcher = "akka.aggregator-dispatcher";
 
     public const string Hocon = """

@@ -67,7 +67,7 @@ public sealed class MetricsPipeline : IAsyncDisposable
         Series pending = registry.Register(MetricCatalog.PipelinePendingSamples).WithLabels();
         pending.Set(0);
 
-        Config config = ConfigurationFactory.ParseString($"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}")
+        Config config = ConfigurationFactory.ParseString($"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}\n{AkkaSettings.LogLevelOverride()}")
             .WithFallback(ConfigurationFactory.ParseString(AkkaSettings.Hocon));
         if (options.Cluster is { } cluster)
         {

@@ -72,6 +72,13 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             TimeSpan settled = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(40));
             output.WriteLine($"all {Databases} collected, each once, {settled.TotalSeconds:0.0} s after the last member started");
 
+            // Members that joined later are Up and got a share by rebalancing: a kill before then
+            // would find them still joining, with no majority to down the dead member.
+            TimeSpan spread = await WaitAsync(http, members,
+                owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1)
+                    && Enumerable.Range(0, members.Length).All(i => owners.Values.Any(o => o[0] == i)), TimeSpan.FromSeconds(40));
+            output.WriteLine($"every member owned a share {(settled + spread).TotalSeconds:0.0} s after the last member started");
+
             // (f) once all have joined, any member lists every live member for Prometheus' http_sd.
             var joining = Stopwatch.StartNew();
             string targets = "";
@@ -194,7 +201,10 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             await Task.Delay(250);
         }
 
-        Assert.Fail($"not reached in {limit}: {string.Join("; ", owners.Select(o => $"{o.Key} on {string.Join(",", o.Value)}"))}");
+        // What the live members said: a cluster that never settles says why in its log.
+        string logs = string.Join("\n", members.Where(m => m.Process is not null).Select(m =>
+            $"--- member on :{m.Http}\n{string.Join("\n", m.Process!.Stdout.TakeLast(40))}\n{m.Process.Stderr[^Math.Min(m.Process.Stderr.Length, 6000)..]}"));
+        Assert.Fail($"not reached in {limit}: {string.Join("; ", owners.Select(o => $"{o.Key} on {string.Join(",", o.Value)}"))}\n{logs}");
         return watch.Elapsed;
     }
 }
