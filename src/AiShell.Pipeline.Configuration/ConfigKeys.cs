@@ -83,15 +83,13 @@ public static class ConfigKeys
         new("prometheus.cluster.seed_nodes", ConfigValueKind.NameList,
             "HOST:PORT of the members a starting member contacts to join (the same list on every member; the first one listed starts the cluster when none runs yet). At least one when the cluster is on. Needs a restart.",
             HostPorts(static c => c.ClusterSeedNodes), c => "[" + string.Join(", ", c.ClusterSeedNodes) + "]"),
-        new("prometheus.cluster.discovery", ConfigValueKind.Text, "How members find each other: `config` (the `seed_nodes` list).",
-            Text(v => v == "config" ? null : "must be config (members are found through seed_nodes)", (c, v) => c.ClusterDiscovery = v), c => c.ClusterDiscovery),
         new("prometheus.cluster.name", ConfigValueKind.Text,
             "Cluster name, `[a-zA-Z0-9][a-zA-Z0-9_-]*` (default `aishell`): members with another name never join. Needs a restart.",
             Text(v => v.Length > 0 && char.IsAsciiLetterOrDigit(v[0]) && v.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_') ? null
                 : "must match [a-zA-Z0-9][a-zA-Z0-9_-]*", (c, v) => c.ClusterName = v), c => c.ClusterName),
         new("prometheus.cluster.down_after", ConfigValueKind.Duration,
-            "How long a member must stay unreachable before the others remove it and take over its databases (split-brain resolver `stable-after`, keep-majority; default 5s). Needs a restart.",
-            Duration((c, v) => c.ClusterDownAfter = v), c => Scalars.Format(c.ClusterDownAfter)),
+            "How long a member must stay unreachable before the others remove it and take over its databases (split-brain resolver `stable-after`, keep-majority; 1s to 1 day, default 5s). A member that itself did not run for this long (stopped, frozen) withholds `/metrics` and exits with code 3. Needs a restart.",
+            Duration((c, v) => c.ClusterDownAfter = v, TimeSpan.FromSeconds(1)), c => Scalars.Format(c.ClusterDownAfter)),
         new("prometheus.discovery.consul.address", ConfigValueKind.Text,
             "Consul agent URL (`http://127.0.0.1:8500`): register on start, deregister on stop. Empty: off.",
             Text(v => Uri.TryCreate(v, UriKind.Absolute, out Uri? u) && u.Scheme is "http" or "https" ? null : "must be an http(s) URL",
@@ -360,10 +358,10 @@ public static class ConfigKeys
             ? v >= min && v <= max ? Do(() => set(c, v)) : $"{v} is out of range {min}-{max}"
             : $"'{Describe(node)}' is not a whole number";
 
-    private static Func<ExporterConfig, YamlNode, string?> Duration(Action<ExporterConfig, TimeSpan> set) => (c, node) =>
+    private static Func<ExporterConfig, YamlNode, string?> Duration(Action<ExporterConfig, TimeSpan> set, TimeSpan? least = null) => (c, node) =>
         node is YamlScalarNode { Value: { } t } && Scalars.TryDuration(t, out TimeSpan v)
-            ? v >= TimeSpan.FromMilliseconds(100) && v <= TimeSpan.FromDays(1) ? Do(() => set(c, v))
-                : $"{Scalars.Format(v)}s is out of range (0.1s to 1 day)"
+            ? v >= (least ?? TimeSpan.FromMilliseconds(100)) && v <= TimeSpan.FromDays(1) ? Do(() => set(c, v))
+                : $"{Scalars.Format(v)}s is out of range ({Scalars.Format(least ?? TimeSpan.FromMilliseconds(100))}s to 1 day)"
             : $"'{Describe(node)}' is not a number of seconds (e.g. 15, 15s, 500ms)";
 
     private static Func<ExporterConfig, YamlNode, string?> Text(Func<string, string?> validate, Action<ExporterConfig, string> set) =>

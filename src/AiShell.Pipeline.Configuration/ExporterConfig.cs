@@ -92,8 +92,6 @@ public sealed class ExporterConfig
 
     public List<string> ClusterSeedNodes { get; } = [];
 
-    public string ClusterDiscovery { get; set; } = "config";
-
     public string ClusterName { get; set; } = "aishell";
 
     public TimeSpan ClusterDownAfter { get; set; } = TimeSpan.FromSeconds(5);

@@ -216,8 +216,20 @@ public sealed class ExporterServer : IAsyncDisposable
         return WriteText(context, 405, "method not allowed\n");
     }
 
+    /// <summary>
+    /// When set and it returns a reason, <c>/metrics</c> answers 503 with it instead of the
+    /// exposition (a cluster member that may have lost its databases to the others).
+    /// </summary>
+    public Func<string?>? MetricsWithheld { get; set; }
+
     private async Task ServeMetricsAsync(HttpContext context)
     {
+        if (MetricsWithheld?.Invoke() is { } reason)
+        {
+            await WriteText(context, 503, reason);
+            return;
+        }
+
         long started = Stopwatch.GetTimestamp();
         ExpositionFormat format = ExpositionFormats.Negotiate(context.Request.Headers.Accept.ToString());
         (format == ExpositionFormat.OpenMetrics ? _openMetricsScrapes : _textScrapes).Add(1);

@@ -9,8 +9,9 @@ namespace AiShell.Pipeline.IntegrationTests;
 /// <summary>
 /// Three native members on 127.0.0.1 (own HTTP and remoting ports) share one list of 12 real
 /// databases, collect interval 1 s, sampled every 250 ms: each database collected by exactly one
-/// member; kill -9 of the oldest member (it hosts the shard coordinator); SIGTERM of another;
-/// a restarted member that joins again and gets a share; /api/v1/targets of any member lists all.
+/// member; /api/v1/targets of any member lists all; kill -9 of the oldest member (it hosts the
+/// shard coordinator); SIGTERM of another; a restarted member joins again and gets a share; SIGSTOP
+/// of a member past down_after, then SIGCONT: it never serves /metrics again and exits (3).
 /// </summary>
 [Collection(ServerControlCollection.Name)]
 public sealed partial class ClusterTests(ITestOutputHelper output)
@@ -27,6 +28,9 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
         public int Remoting { get; } = remoting;
 
         public ExporterProcess? Process { get; set; }
+
+        /// <summary>Stopped with SIGSTOP: not sampled (its socket accepts, but nothing answers).</summary>
+        public bool Frozen { get; set; }
     }
 
     [Fact]
@@ -68,7 +72,7 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
                 m.Process = await ExporterProcess.StartOnPortAsync(m.Http, Config(m));
             }
 
-            // (a) every database on exactly one member.
+            // Every database on exactly one member.
             TimeSpan settled = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(40));
             output.WriteLine($"all {Databases} collected, each once, {settled.TotalSeconds:0.0} s after the last member started");
 
@@ -79,7 +83,7 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
                     && Enumerable.Range(0, members.Length).All(i => owners.Values.Any(o => o[0] == i)), TimeSpan.FromSeconds(40));
             output.WriteLine($"every member owned a share {(settled + spread).TotalSeconds:0.0} s after the last member started");
 
-            // (f) once all have joined, any member lists every live member for Prometheus' http_sd.
+            // Once all have joined, any member lists every live member for Prometheus' http_sd.
             var joining = Stopwatch.StartNew();
             string targets = "";
             while (joining.Elapsed < TimeSpan.FromSeconds(30) && !members.All(m => targets.Contains($"\"127.0.0.1:{m.Http}\"", StringComparison.Ordinal)))
@@ -91,7 +95,7 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             Assert.All(members, m => Assert.Contains($"\"127.0.0.1:{m.Http}\"", targets, StringComparison.Ordinal));
             output.WriteLine($"/api/v1/targets listed all three members {joining.Elapsed.TotalSeconds:0.0} s later");
 
-            // (b) kill -9 of the oldest member, which hosts the shard coordinator.
+            // kill -9 of the oldest member, which hosts the shard coordinator.
             members[0].Process!.Process.Kill();
             await members[0].Process!.Process.WaitForExitAsync();
             await members[0].Process!.DisposeAsync();
@@ -99,15 +103,21 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             TimeSpan failover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(60));
             output.WriteLine($"kill -9 of the oldest member: all {Databases} back, each once, after {failover.TotalSeconds:0.0} s (down_after 2s)");
 
-            // (c) SIGTERM of another: its databases move before it exits; none uncovered for more than two intervals.
+            // SIGTERM of another: its databases move before it exits; none uncovered for more than two intervals.
             var uncoveredSince = new Dictionary<string, Stopwatch>();
             TimeSpan longestGap = TimeSpan.Zero;
             Task<int> leaving = members[1].Process!.StopAsync();
             var watch = Stopwatch.StartNew();
             while (watch.Elapsed < TimeSpan.FromSeconds(8))
             {
-                Dictionary<string, List<int>> owners = await OwnersAsync(http, members);
+                (Dictionary<string, List<int>> owners, List<int> silent) = await SampleAsync(http, members);
                 AssertNoDatabaseTwice(owners);
+                if (silent.Exists(i => i != 1))
+                {
+                    await Task.Delay(250);
+                    continue; // a member that stays did not answer: this sample says nothing of coverage
+                }
+
                 for (int i = 1; i <= Databases; i++)
                 {
                     string db = $"{prefix}_{i}";
@@ -133,11 +143,49 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             output.WriteLine($"SIGTERM of a member: longest time a database was uncovered {longestGap.TotalMilliseconds:0} ms");
             Assert.True(longestGap <= TimeSpan.FromSeconds(2.5), $"a database went uncollected for {longestGap} (two intervals: 2 s)");
 
-            // (e) a restarted member joins again and gets a share.
+            // A restarted member joins again and gets a share.
             members[0].Process = await ExporterProcess.StartOnPortAsync(members[0].Http, Config(members[0]));
             TimeSpan share = await WaitAsync(http, members,
                 owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1) && owners.Values.Any(o => o[0] == 0), TimeSpan.FromSeconds(40));
             output.WriteLine($"a restarted member got a share {share.TotalSeconds:0.0} s after it was ready");
+
+            // SIGSTOP a member past down_after: the others take its databases over; after SIGCONT it
+            // never exposes one of them again (its /metrics answers 503 from the moment it runs), and
+            // it exits (3) to join again as a new member.
+            members[1].Process = await ExporterProcess.StartOnPortAsync(members[1].Http, Config(members[1]));
+            await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1)
+                && Enumerable.Range(0, members.Length).All(i => owners.Values.Any(o => o[0] == i)), TimeSpan.FromSeconds(60));
+            Member frozen = members[2];
+            ProcessRunner.Signal(frozen.Process!.Process, ProcessRunner.SIGSTOP);
+            frozen.Frozen = true;
+            TimeSpan takeover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(60));
+            output.WriteLine($"SIGSTOP of a member: all {Databases} on the others after {takeover.TotalSeconds:0.0} s");
+            ProcessRunner.Signal(frozen.Process!.Process, ProcessRunner.SIGCONT);
+            frozen.Frozen = false;
+            var woken = Stopwatch.StartNew();
+            int refusals = 0;
+            while (!frozen.Process!.Process.HasExited && woken.Elapsed < TimeSpan.FromSeconds(40))
+            {
+                AssertNoDatabaseTwice(await OwnersAsync(http, members)); // the woken member included
+                try
+                {
+                    using HttpResponseMessage r = await http.GetAsync(new Uri($"http://127.0.0.1:{frozen.Http}/metrics"));
+                    Assert.True(r.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, $"the woken member served /metrics ({(int)r.StatusCode})");
+                    refusals++;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    // exiting
+                }
+
+                await Task.Delay(50);
+            }
+
+            Assert.True(frozen.Process.Process.HasExited, "a member woken after down_after kept running");
+            Assert.Equal(3, frozen.Process.Process.ExitCode);
+            output.WriteLine($"SIGCONT: the woken member exited (3) {woken.Elapsed.TotalSeconds:0.0} s later, {refusals} scrape(s) of it refused meanwhile; no database on two members");
+            await frozen.Process.DisposeAsync();
+            frozen.Process = null;
         }
         finally
         {
@@ -145,6 +193,11 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             {
                 if (m.Process is not null)
                 {
+                    if (m.Frozen)
+                    {
+                        ProcessRunner.Signal(m.Process.Process, ProcessRunner.SIGCONT);
+                    }
+
                     await m.Process.DisposeAsync();
                 }
             }
@@ -152,12 +205,17 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
     }
 
     /// <summary>Which members expose each database as up (index into <paramref name="members"/>).</summary>
-    private static async Task<Dictionary<string, List<int>>> OwnersAsync(HttpClient http, Member[] members)
+    private static async Task<Dictionary<string, List<int>>> OwnersAsync(HttpClient http, Member[] members) =>
+        (await SampleAsync(http, members)).Owners;
+
+    /// <summary>As <see cref="OwnersAsync"/>, with the members that did not answer (stopping, or slow).</summary>
+    private static async Task<(Dictionary<string, List<int>> Owners, List<int> Silent)> SampleAsync(HttpClient http, Member[] members)
     {
         var owners = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var silent = new List<int>();
         for (int i = 0; i < members.Length; i++)
         {
-            if (members[i].Process is null)
+            if (members[i].Process is null || members[i].Frozen)
             {
                 continue;
             }
@@ -169,7 +227,8 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                continue; // stopping
+                silent.Add(i); // stopping, or too slow to answer in 2 s
+                continue;
             }
 
             foreach (Match m in UpLine().Matches(text))
@@ -178,7 +237,7 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             }
         }
 
-        return owners;
+        return (owners, silent);
     }
 
     private static void AssertNoDatabaseTwice(Dictionary<string, List<int>> owners) =>

@@ -76,15 +76,22 @@ internal static class PrometheusStartCommand
             return 1;
         }
 
-        // Removed by the other members (this one was unreachable or frozen past down_after): its
-        // databases are theirs now. Exit 3 so that a supervisor starts it again as a new member.
+        // Removed by the other members (this one was unreachable past down_after), or this process
+        // did not run for down_after (it may have been): its databases are theirs now. Exit 3 so
+        // that a supervisor starts it again as a new member.
         int exitCode = 0;
-        runtime.RemovedFromCluster += () =>
+        void Removed()
         {
-            Console.Error.WriteLine("✗ cluster: this member was removed by the others (unreachable past prometheus.cluster.down_after); exiting so it can join again as a new member");
+            Console.Error.WriteLine("✗ cluster: this member was removed by the others, or did not run for longer than prometheus.cluster.down_after (stopped or frozen, so they may have removed it); exiting so it can join again as a new member");
             exitCode = 3;
             stop.Cancel();
-        };
+        }
+
+        runtime.RemovedFromCluster += Removed;
+        if (runtime.RemovedByCluster) // before the subscription
+        {
+            Removed();
+        }
 
         await using (runtime)
         {

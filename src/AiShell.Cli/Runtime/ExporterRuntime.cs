@@ -29,6 +29,9 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     private ExporterConfig _config;
     private DatabaseCluster? _cluster;
     private readonly SemaphoreSlim _ownership = new(1, 1);
+    private readonly HashSet<string> _owns = new(StringComparer.Ordinal); // what sharding gave this member, under _ownership
+    private int _retryPending;
+    private bool _removed;
 
     private ExporterRuntime(ExporterConfig config, MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
         EventRecorder recorder, UdpIngestListener? udp, List<IAsyncDisposable> owned, Dictionary<string, DatabaseEntry> databases,
@@ -233,8 +236,9 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
             {
                 registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(0);
                 registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(0);
-                runtime._cluster = DatabaseCluster.Start(pipeline, runtime, config.CollectInterval,
+                runtime._cluster = DatabaseCluster.Start(pipeline, runtime, config.CollectInterval, config.ClusterDownAfter,
                     () => [.. runtime._config.Databases.Select(static d => d.Name)], runtime.OnRemovedFromCluster);
+                server.MetricsWithheld = runtime._cluster.Withheld;
             }
 
             return runtime;
@@ -273,7 +277,28 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     /// </summary>
     public event Action? RemovedFromCluster;
 
-    private void OnRemovedFromCluster() => RemovedFromCluster?.Invoke();
+    /// <summary>True once the others removed this member or it found it had been frozen (see <see cref="RemovedFromCluster"/>).</summary>
+    public bool RemovedByCluster => Volatile.Read(ref _removed);
+
+    private void OnRemovedFromCluster()
+    {
+        Volatile.Write(ref _removed, true);
+        _ = StopCollectingAsync(); // its databases may run elsewhere already
+        RemovedFromCluster?.Invoke();
+    }
+
+    private async Task StopCollectingAsync()
+    {
+        await _ownership.WaitAsync();
+        try
+        {
+            await ReconcileLockedAsync();
+        }
+        finally
+        {
+            _ownership.Release();
+        }
+    }
 
     private static ClusterOptions ClusterOptionsFor(ExporterConfig config)
     {
@@ -289,36 +314,101 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
             config.ClusterDownAfter, http);
     }
 
-    void IDatabaseOwner.Acquire(string database) => _ = ChangeOwnershipAsync(database, acquire: true);
+    void IDatabaseOwner.Acquire(string database) => _ = ChangeOwnershipAsync(database, owns: true);
 
-    void IDatabaseOwner.Release(string database) => _ = ChangeOwnershipAsync(database, acquire: false);
+    void IDatabaseOwner.Release(string database) => _ = ChangeOwnershipAsync(database, owns: false);
 
     /// <summary>
-    /// Starts or stops collecting a database sharding moved onto or off this member, one change at
-    /// a time in the order they came. A database that left the config is only let go.
+    /// Records what sharding moved onto or off this member, one change at a time in the order they
+    /// came, and makes the running collectors match it.
     /// </summary>
-    private async Task ChangeOwnershipAsync(string database, bool acquire)
+    private async Task ChangeOwnershipAsync(string database, bool owns)
     {
         await _ownership.WaitAsync();
         try
         {
-            if (_databases.ContainsKey(database))
+            bool changed = owns ? _owns.Add(database) : _owns.Remove(database);
+            if (changed)
             {
-                await StopDatabaseAsync(database);
+                Registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(1);
             }
 
-            if (acquire && _config.Databases.FirstOrDefault(d => d.Name == database) is { } entry)
-            {
-                await StartDatabaseAsync(_config, entry, CancellationToken.None);
-            }
-
-            Registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(_databases.Count);
-            Registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(1);
-            Log($"cluster: {(acquire ? "collecting" : "no longer collecting")} database {database} on this member ({_databases.Count} now)");
+            await ReconcileLockedAsync();
         }
-        catch (Exception ex)
+        finally
         {
-            Log($"cluster: could not {(acquire ? "start" : "stop")} collecting database {database}: {ex.Message}");
+            _ownership.Release();
+        }
+    }
+
+    /// <summary>
+    /// Cluster mode's one rule, applied after every ownership change and every reload: this member
+    /// collects exactly the databases it owns that its config has, each with the settings the config
+    /// has now. A database that fails to start (an unreadable password file, a name that does not
+    /// resolve) is tried again a collect interval later. Returns what it started (+) and stopped (-).
+    /// Call with <see cref="_ownership"/> held.
+    /// </summary>
+    private async Task<List<string>> ReconcileLockedAsync()
+    {
+        var changes = new List<string>();
+        var wanted = new Dictionary<string, DatabaseConfig>(StringComparer.Ordinal);
+        foreach (DatabaseConfig entry in _config.Databases)
+        {
+            if (_owns.Contains(entry.Name) && SameLabels(entry) && !_removed)
+            {
+                wanted[entry.Name] = entry;
+            }
+        }
+
+        foreach ((string name, DatabaseEntry running) in _databases.ToList())
+        {
+            if (!wanted.TryGetValue(name, out DatabaseConfig? entry) || entry.Fingerprint() != running.Fingerprint)
+            {
+                await StopDatabaseAsync(name);
+                changes.Add($"-{name}");
+                Log($"cluster: no longer collecting database {name} on this member");
+            }
+        }
+
+        bool failed = false;
+        foreach (DatabaseConfig entry in wanted.Values)
+        {
+            if (_databases.ContainsKey(entry.Name))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await StartDatabaseAsync(_config, entry, timeout.Token);
+                changes.Add($"+{entry.Name}");
+                Log($"cluster: collecting database {entry.Name} on this member");
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failed = true;
+                Log($"cluster: could not start collecting database {entry.Name} (trying again in {_config.CollectInterval.TotalSeconds:0.#} s): {ex.Message}");
+            }
+        }
+
+        Registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(_databases.Count);
+        if (failed && Interlocked.Exchange(ref _retryPending, 1) == 0)
+        {
+            _ = RetryAsync();
+        }
+
+        return changes;
+    }
+
+    private async Task RetryAsync()
+    {
+        await Task.Delay(_config.CollectInterval);
+        Volatile.Write(ref _retryPending, 0);
+        await _ownership.WaitAsync();
+        try
+        {
+            await ReconcileLockedAsync();
         }
         finally
         {
@@ -328,7 +418,12 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
 
     private async Task StopDatabaseAsync(string name)
     {
-        List<PostgresCollector> collectors = _databases[name].Collectors;
+        if (!_databases.TryGetValue(name, out DatabaseEntry? running))
+        {
+            return;
+        }
+
+        List<PostgresCollector> collectors = running.Collectors;
         await Pipeline.RemoveCollectorsAsync(collectors, TimeSpan.FromSeconds(30));
         foreach (PostgresCollector collector in collectors)
         {
@@ -368,6 +463,11 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     /// </summary>
     public async Task<(List<string> Applied, List<string> RestartOnly)> ApplyDatabasesAsync(ExporterConfig next, CancellationToken cancellationToken)
     {
+        if (_cluster is not null)
+        {
+            return await ApplyClusterDatabasesAsync(next, cancellationToken);
+        }
+
         var applied = new List<string>();
         var restartOnly = new List<string>();
         var wanted = next.Databases.ToDictionary(static d => d.Name, StringComparer.Ordinal);
@@ -394,9 +494,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
 
         foreach (DatabaseConfig entry in next.Databases)
         {
-            // New to this config (a cluster member runs only what it owns: it compares with the config it had).
-            bool known = _cluster is null ? _databases.ContainsKey(entry.Name) : _config.Databases.Exists(d => d.Name == entry.Name);
-            if (!known)
+            if (!_databases.ContainsKey(entry.Name))
             {
                 if (SameLabels(entry))
                 {
@@ -421,13 +519,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
 
             foreach (DatabaseConfig entry in add)
             {
-                // A member collects only what it owns: a new database starts wherever sharding puts it
-                // at the next tick; a changed one it owns starts again here with its new settings.
-                if (_cluster is null || remove.Contains(entry.Name))
-                {
-                    await StartDatabaseAsync(next, entry, cancellationToken);
-                }
-
+                await StartDatabaseAsync(next, entry, cancellationToken);
                 applied.Add($"+{entry.Name}");
             }
         }
@@ -437,6 +529,34 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
         }
 
         return (applied, restartOnly);
+    }
+
+    /// <summary>
+    /// A cluster member's reload: the new list is every member's list; this member then collects
+    /// what it owns of it (a new database starts wherever sharding puts it at the next tick). Labels
+    /// need a restart, as on a single node.
+    /// </summary>
+    private async Task<(List<string> Applied, List<string> RestartOnly)> ApplyClusterDatabasesAsync(ExporterConfig next, CancellationToken cancellationToken)
+    {
+        var restartOnly = new List<string>();
+        foreach (DatabaseConfig entry in next.Databases)
+        {
+            if (!SameLabels(entry))
+            {
+                restartOnly.Add($"prometheus.databases[{entry.Name}].labels");
+            }
+        }
+
+        await _ownership.WaitAsync(cancellationToken);
+        try
+        {
+            _config = next;
+            return (await ReconcileLockedAsync(), restartOnly);
+        }
+        finally
+        {
+            _ownership.Release();
+        }
     }
 
     /// <summary>True when the entry's labels are the ones the registry adds to that database's series.</summary>
@@ -456,6 +576,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
         {
             // Hand this member's databases over first: the others start them at their next tick.
             await _cluster.LeaveAsync(TimeSpan.FromSeconds(15));
+            await _ownership.WaitAsync(); // the ownership changes the leave queued have run; no more start
         }
 
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5)))

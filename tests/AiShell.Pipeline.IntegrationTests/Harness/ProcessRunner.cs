@@ -13,6 +13,8 @@ internal static partial class ProcessRunner
 {
     public const int SIGTERM = 15;
     public const int SIGINT = 2;
+    public const int SIGSTOP = 19;
+    public const int SIGCONT = 18;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
