@@ -11,7 +11,8 @@
 #   1. no configuration: start, scrapes in both formats (plain, gzip, HEAD), /healthz, /ready, /api/v1/status;
 #   2. what scenario 1 did not run, with two PostgreSQL databases (a throwaway cluster from
 #      tests/postgres.sh), a SQL-defined metric, NDJSON and DogStatsD ingest, a reload (SIGHUP);
-#   3. what 1 and 2 did not run, with TLS and bearer/basic access control.
+#   3. what 1 and 2 did not run, with TLS and bearer/basic access control;
+#   4. what 1 to 3 did not run, as a cluster member that a second member joins and leaves.
 # Within a scenario, the methods that executed the most instructions come first. Methods that do not
 # exist in a later build are skipped by ILC: an order file that lags behind the code only loses
 # locality, never correctness. build.sh prints how much of it the binary still matches.
@@ -187,10 +188,51 @@ scrapes "https://127.0.0.1:$port" -k -H "Authorization: Bearer $token"
 curl -s -k -o /dev/null "https://127.0.0.1:$port/metrics" || true # a 401
 stop_profiled
 
+echo "code-layout.sh: scenario 4 (a cluster member, with a second, unprofiled member that joins and leaves)"
+port=$(free_port); http_a=$port; http_b=$(free_port); remote_a=$(free_port); remote_b=$(free_port)
+for member in a b; do
+  http_var=http_$member; remote_var=remote_$member
+  cat >"$work/cluster-$member.yaml" <<YAML
+prometheus:
+  host: 127.0.0.1
+  port: ${!http_var}
+  collect_interval: 2s
+  cluster:
+    enabled: true
+    host: 127.0.0.1
+    port: ${!remote_var}
+    seed_nodes: [127.0.0.1:$remote_a, 127.0.0.1:$remote_b]
+    down_after: 20s
+  databases:
+    - name: app
+      connection_string: "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_test"
+      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
+    - name: second
+      connection_string: "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_second"
+      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
+YAML
+done
+start_profiled cluster "$work/cluster-a.yaml" "$http_a"
+HOME=$work AISHELL_CONFIG="" "$bin" prometheus start --config "$work/cluster-b.yaml" >"$work/cluster-b.log" 2>&1 &
+member_b=$!
+pids+=("$member_b")
+for _ in 1 2 3 4 5 6; do
+  scrapes "http://127.0.0.1:$http_a"
+  curl -sf -o /dev/null "http://127.0.0.1:$http_a/api/v1/targets" || true
+done
+kill -TERM "$member_b" # its databases move to the profiled member
+wait "$member_b" || true
+for _ in 1 2 3 4; do
+  scrapes "http://127.0.0.1:$http_a"
+done
+curl -sf "http://127.0.0.1:$http_a/metrics" | grep -q '^aishell_cluster_members{status="up"}' \
+  || { echo "code-layout.sh: scenario 4 is not a cluster member; its log:" >&2; tail -20 "$work/cluster.log" >&2; exit 1; }
+stop_profiled
+
 # Every function the profiles saw that the binary's symbol table knows, scenario by scenario, the
 # most instructions first within a scenario.
 nm --defined-only "$work/aishell.sym" | awk '$2 ~ /^[tT]$/ { print $3 }' >"$work/symbols"
-python3 - "$work/symbols" "$work/defaults.out" "$work/pg.out" "$work/tls.out" >"$out.new" <<'PY'
+python3 - "$work/symbols" "$work/defaults.out" "$work/pg.out" "$work/tls.out" "$work/cluster.out" >"$out.new" <<'PY'
 import re, sys
 symbols = set(open(sys.argv[1]).read().split())
 listed = set()

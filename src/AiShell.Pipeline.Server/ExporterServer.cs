@@ -81,6 +81,9 @@ public sealed class ExporterServer : IAsyncDisposable
         set => Volatile.Write(ref _access, value);
     }
 
+    /// <summary>A cluster member's view, shown by <c>/api/v1/status</c>; null on a single node.</summary>
+    public Func<ClusterStatus>? Cluster { get; set; }
+
     /// <summary>What GET /api/v1/targets (http_sd) serves; set once the port is known.</summary>
     public Discovery.DiscoveryTargets? Targets { get; set; }
 
@@ -280,7 +283,7 @@ public sealed class ExporterServer : IAsyncDisposable
         var view = new StatusView(_options.Version, _options.Time.GetUtcNow() - _pipeline.StartedAt, _pipeline,
             _registry.SeriesCount, _registry.Families.Length,
             TimeSpan.FromTicks(Interlocked.Read(ref _lastScrapeTicks)).TotalSeconds, Interlocked.Read(ref _scrapes),
-            _options.MetricsPath);
+            _options.MetricsPath, Cluster?.Invoke());
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json; charset=utf-8";
         using var stream = new MemoryStream();

@@ -19,3 +19,9 @@ public interface IExporterStatus
 /// <summary>One collector's health as <c>/api/v1/status</c> shows it.</summary>
 public sealed record CollectorStatus(string Name, string Database, bool Up, DateTimeOffset? LastSuccess,
     string? LastError, DateTimeOffset? LastErrorTime, TimeSpan LastDuration, long TotalFailures);
+
+/// <summary>A cluster member's view for <c>/api/v1/status</c>: the members it sees and the databases it collects.</summary>
+public sealed record ClusterStatus(string Name, string Self, IReadOnlyList<ClusterMemberStatus> Members, IReadOnlyList<string> Databases);
+
+/// <summary>One member as another sees it: Akka address, HTTP endpoint (HOST:PORT), status (up, joining, leaving, exiting, unreachable...).</summary>
+public sealed record ClusterMemberStatus(string Address, string Http, string Status);

@@ -40,6 +40,32 @@ internal static class StatusJson
         }
 
         json.WriteEndArray();
+        if (view.Cluster is { } cluster)
+        {
+            json.WriteStartObject("cluster");
+            json.WriteString("name", cluster.Name);
+            json.WriteString("self", cluster.Self);
+            json.WriteStartArray("members");
+            foreach (ClusterMemberStatus m in cluster.Members)
+            {
+                json.WriteStartObject();
+                json.WriteString("address", m.Address);
+                json.WriteString("http", m.Http);
+                json.WriteString("status", m.Status);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("databases");
+            foreach (string database in cluster.Databases)
+            {
+                json.WriteStringValue(database);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
         json.Flush();
     }
@@ -58,4 +84,4 @@ internal static class StatusJson
 }
 
 internal sealed record StatusView(string Version, TimeSpan Uptime, IExporterStatus Pipeline, int SeriesCount,
-    int FamilyCount, double LastScrapeSeconds, long Scrapes, string MetricsPath);
+    int FamilyCount, double LastScrapeSeconds, long Scrapes, string MetricsPath, ClusterStatus? Cluster);

@@ -111,6 +111,12 @@ public sealed class ConfigLoaderTests
     [InlineData("prometheus:\n  custom_metrics:\n    - name: x\n      type: counter\n", "prometheus.custom_metrics[0].help")]
     [InlineData("prometheus:\n  labels:\n    bad-label: x\n", "prometheus.labels.bad-label")]
     [InlineData("grafana:\n  port: 1\n", "grafana")]
+    [InlineData("prometheus:\n  cluster:\n    enabled: true\n", "prometheus.cluster.seed_nodes")]
+    [InlineData("prometheus:\n  cluster:\n    seed_nodes: [db1]\n", "prometheus.cluster.seed_nodes")]
+    [InlineData("prometheus:\n  cluster:\n    public_host: 0.0.0.0\n", "prometheus.cluster.public_host")]
+    [InlineData("prometheus:\n  cluster:\n    down_after: 500ms\n", "prometheus.cluster.down_after")]
+    [InlineData("prometheus:\n  cluster:\n    name: -x\n", "prometheus.cluster.name")]
+    [InlineData("prometheus:\n  cluster:\n    port: 0\n", "prometheus.cluster.port")]
     public void BadValues_NameTheKey(string yaml, string key)
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "f.yaml"));
@@ -250,5 +256,25 @@ public sealed class ConfigLoaderTests
         MetricFamily family = registry.Register(MetricDescriptor.Histogram("query_duration_seconds", "d", "query_duration", "database"));
         Assert.Equal([0.01, 0.05, 0.1, 0.5, 1, 5, 10], family.Buckets);
         Assert.Equal("aishell_query_duration_seconds", family.Name);
+    }
+
+    [Fact]
+    public void ClusterSection_IsReadWithItsDefaults()
+    {
+        ExporterConfig c = ConfigLoader.Parse("""
+            prometheus:
+              cluster:
+                enabled: true
+                host: 10.0.0.5
+                seed_nodes: [10.0.0.5:4053, "exporter-2:4053"]
+                down_after: 7s
+            """, "f.yaml");
+        Assert.True(c.ClusterEnabled);
+        Assert.Equal("10.0.0.5", c.ClusterHost);
+        Assert.Equal(4053, c.ClusterPort);
+        Assert.Equal("aishell", c.ClusterName);
+        Assert.Equal(["10.0.0.5:4053", "exporter-2:4053"], c.ClusterSeedNodes);
+        Assert.Equal(TimeSpan.FromSeconds(7), c.ClusterDownAfter);
+        Assert.False(ConfigLoader.Parse("prometheus:\n  port: 9090\n", "f.yaml").ClusterEnabled);
     }
 }

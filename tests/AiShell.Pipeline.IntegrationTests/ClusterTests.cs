@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using AiShell.Pipeline.IntegrationTests.Harness;
 using AiShell.Pipeline.Tests.Shared;
@@ -95,6 +96,46 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             Assert.All(members, m => Assert.Contains($"\"127.0.0.1:{m.Http}\"", targets, StringComparison.Ordinal));
             output.WriteLine($"/api/v1/targets listed all three members {joining.Elapsed.TotalSeconds:0.0} s later");
 
+            // /api/v1/status of each member: the three members up, and the databases it collects,
+            // which together are every database once and agree with /metrics.
+            Dictionary<string, List<int>> exposed = await OwnersAsync(http, members);
+            var listed = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (int i = 0; i < members.Length; i++)
+            {
+                using JsonDocument status = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{members[i].Http}/api/v1/status")));
+                JsonElement cluster = status.RootElement.GetProperty("cluster");
+                Assert.Equal(3, cluster.GetProperty("members").EnumerateArray().Count(m => m.GetProperty("status").GetString() == "up"));
+                foreach (JsonElement db in cluster.GetProperty("databases").EnumerateArray())
+                {
+                    (listed.TryGetValue(db.GetString()!, out List<int>? on) ? on : listed[db.GetString()!] = []).Add(i);
+                }
+            }
+
+            Assert.Equal(exposed.OrderBy(o => o.Key).Select(o => $"{o.Key}@{string.Join(",", o.Value)}"),
+                listed.OrderBy(o => o.Key).Select(o => $"{o.Key}@{string.Join(",", o.Value)}"));
+
+            // `prometheus status` against one member shows every member and what each collects.
+            RunResult cli = await ProcessRunner.RunAsync(NativeBinary.Path,
+                ["prometheus", "status", "--host", "127.0.0.1", "--port", members[0].Http.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                ExporterProcess.Env(members[0].Process!.Home));
+            Assert.Equal(0, cli.ExitCode);
+            Assert.Contains("Cluster 'aishell': 3 member(s)", cli.Stdout, StringComparison.Ordinal);
+            Assert.All(members, m => Assert.Contains($"127.0.0.1:{m.Http} (up", cli.Stdout, StringComparison.Ordinal));
+            string clusterPart = cli.Stdout[cli.Stdout.IndexOf("Cluster '", StringComparison.Ordinal)..];
+            Assert.Equal(Databases, Regex.Matches(clusterPart, $@"{prefix}_\d+").Count);
+
+            // A real Prometheus that knows one member's http_sd URL finds all three and sees every database once.
+            await using PrometheusServer prometheus = await PrometheusServer.StartWithScrapeConfigAsync($"""
+                  - job_name: aishell-cluster
+                    scrape_interval: 1s
+                    scrape_timeout: 1s
+                    http_sd_configs:
+                      - url: 'http://127.0.0.1:{members[2].Http}/api/v1/targets'
+                        refresh_interval: 1s
+                """);
+            await prometheus.WaitUntilAsync(async () => (await prometheus.QueryAsync("count(aishell_up == 1)")).SingleOrDefault() == Databases,
+                $"Prometheus, through http_sd, sees all {Databases} databases up", TimeSpan.FromSeconds(60));
+
             // kill -9 of the oldest member, which hosts the shard coordinator.
             members[0].Process!.Process.Kill();
             await members[0].Process!.Process.WaitForExitAsync();
@@ -102,6 +143,10 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             members[0].Process = null;
             TimeSpan failover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(60));
             output.WriteLine($"kill -9 of the oldest member: all {Databases} back, each once, after {failover.TotalSeconds:0.0} s (down_after 2s)");
+            var seen = Stopwatch.StartNew();
+            await prometheus.WaitUntilAsync(async () => (await prometheus.QueryAsync("count(aishell_up == 1)")).SingleOrDefault() == Databases,
+                $"Prometheus sees all {Databases} databases up again after the failover", TimeSpan.FromSeconds(30));
+            output.WriteLine($"Prometheus (http_sd on one member): count(aishell_up == 1) == {Databases} again {seen.Elapsed.TotalSeconds:0.0} s later");
 
             // SIGTERM of another: its databases move before it exits; none uncovered for more than two intervals.
             var uncoveredSince = new Dictionary<string, Stopwatch>();

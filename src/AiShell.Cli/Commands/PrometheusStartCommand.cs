@@ -65,6 +65,11 @@ internal static class PrometheusStartCommand
             await Console.Error.WriteLineAsync($"✗ {ex.Message}");
             return 2;
         }
+        catch (ClusterListenException ex)
+        {
+            await Console.Error.WriteLineAsync($"✗ {ex.Message}");
+            return 1;
+        }
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"✗ {config.Source}: {ex.Message}");

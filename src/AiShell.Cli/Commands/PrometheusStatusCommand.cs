@@ -92,6 +92,7 @@ internal static class PrometheusStatusCommand
         try
         {
             Print(body, $"{scheme}://{target}:{targetPort}");
+            await PrintClusterAsync(body, http, scheme, request.Headers.Authorization, cancellationToken);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -160,6 +161,62 @@ internal static class PrometheusStatusCommand
                 : $"DOWN: {c.GetProperty("last_error").GetString() ?? "no successful run yet"}";
             Console.WriteLine($"    {(up ? "✓" : "✗")} {name}: {detail} (failures: {c.GetProperty("failures_total").GetInt64()})");
         }
+    }
+
+    /// <summary>
+    /// A cluster member's status also lists the members it sees; each live one is asked (same
+    /// scheme and credentials: members share a config) for the databases it collects.
+    /// </summary>
+    private static async Task PrintClusterAsync(string body, HttpClient http, string scheme,
+        System.Net.Http.Headers.AuthenticationHeaderValue? authorization, CancellationToken cancellationToken)
+    {
+        using JsonDocument doc = JsonDocument.Parse(body);
+        if (!doc.RootElement.TryGetProperty("cluster", out JsonElement cluster))
+        {
+            return;
+        }
+
+        string self = cluster.GetProperty("self").GetString()!;
+        JsonElement[] members = [.. cluster.GetProperty("members").EnumerateArray()];
+        Console.WriteLine($"  Cluster '{cluster.GetProperty("name").GetString()}': {members.Length} member(s), this one {self}");
+        foreach (JsonElement m in members)
+        {
+            string address = m.GetProperty("address").GetString()!;
+            string member = m.GetProperty("http").GetString()!;
+            string status = m.GetProperty("status").GetString()!;
+            string databases = address == self ? Databases(cluster)
+                : status is "up" or "weaklyup" or "joining" or "leaving" ? await MemberDatabasesAsync(http, $"{scheme}://{member}/api/v1/status", authorization, cancellationToken)
+                : "-";
+            Console.WriteLine($"    {(status is "up" or "weaklyup" ? "✓" : "✗")} {member} ({status}{(address == self ? ", this one" : "")}): {databases}");
+        }
+    }
+
+    private static async Task<string> MemberDatabasesAsync(HttpClient http, string url, System.Net.Http.Headers.AuthenticationHeaderValue? authorization,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = authorization;
+            using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return $"its status answered {(int)response.StatusCode}";
+            }
+
+            using JsonDocument doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            return doc.RootElement.TryGetProperty("cluster", out JsonElement cluster) ? Databases(cluster) : "not a cluster member";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return $"not reachable ({ex.GetBaseException().Message})";
+        }
+    }
+
+    private static string Databases(JsonElement cluster)
+    {
+        string[] names = [.. cluster.GetProperty("databases").EnumerateArray().Select(static d => d.GetString()!)];
+        return names.Length == 0 ? "no databases" : $"{names.Length} database(s): {string.Join(", ", names)}";
     }
 
     private static string Duration(double seconds) =>

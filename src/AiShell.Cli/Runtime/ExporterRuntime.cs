@@ -31,6 +31,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     private readonly SemaphoreSlim _ownership = new(1, 1);
     private readonly HashSet<string> _owns = new(StringComparer.Ordinal); // what sharding gave this member, under _ownership
     private int _retryPending;
+    private string[] _collecting = []; // the databases this member collects now, for /api/v1/status
     private bool _removed;
 
     private ExporterRuntime(ExporterConfig config, MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
@@ -186,16 +187,25 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
             owned.AddRange(entryCollectors);
         }
 
-        MetricsPipeline pipeline = MetricsPipeline.Start(registry, collectors, new PipelineOptions
+        MetricsPipeline pipeline;
+        try
         {
-            CollectInterval = config.CollectInterval,
-            MaxPendingSamples = config.MaxPendingSamples,
-            // Reconnects back off from 1 s, doubling, up to two intervals (at most 60 s).
-            MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(config.CollectInterval.TotalSeconds * 2, 1, 60)),
-            Log = Log,
-            LogStackTraces = debugLog,
-            Cluster = config.ClusterEnabled ? ClusterOptionsFor(config) : null,
-        });
+            pipeline = MetricsPipeline.Start(registry, collectors, new PipelineOptions
+            {
+                CollectInterval = config.CollectInterval,
+                MaxPendingSamples = config.MaxPendingSamples,
+                // Reconnects back off from 1 s, doubling, up to two intervals (at most 60 s).
+                MaxBackoff = TimeSpan.FromSeconds(Math.Clamp(config.CollectInterval.TotalSeconds * 2, 1, 60)),
+                Log = Log,
+                LogStackTraces = debugLog,
+                Cluster = config.ClusterEnabled ? ClusterOptionsFor(config) : null,
+            });
+        }
+        catch (Exception ex) when (config.ClusterEnabled && SocketError(ex) is { } socket)
+        {
+            // Remoting's bind failure arrives wrapped five AggregateExceptions deep.
+            throw new ClusterListenException($"cannot listen on the cluster's remoting port {config.ClusterHost}:{config.ClusterPort}: {socket.Message}", ex);
+        }
 
         var schema = new EventSchema(registry, config.SlowQueryThresholds, CustomEventMetrics(config), querySources, groups: groups);
         var events = new EventIngestor(registry, schema, pipeline.Channels);
@@ -239,6 +249,9 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
                 runtime._cluster = DatabaseCluster.Start(pipeline, runtime, config.CollectInterval, config.ClusterDownAfter,
                     () => [.. runtime._config.Databases.Select(static d => d.Name)], runtime.OnRemovedFromCluster);
                 server.MetricsWithheld = runtime._cluster.Withheld;
+                DatabaseCluster member = runtime._cluster;
+                server.Cluster = () => new ClusterStatus(config.ClusterName, member.Self,
+                    [.. member.Members().Select(static m => new ClusterMemberStatus(m.Address, m.Http, m.Status))], Volatile.Read(ref runtime._collecting));
             }
 
             return runtime;
@@ -265,6 +278,24 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
 
             throw;
         }
+    }
+
+    private static System.Net.Sockets.SocketException? SocketError(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is System.Net.Sockets.SocketException socket)
+            {
+                return socket;
+            }
+
+            if (ex is AggregateException { InnerExceptions.Count: > 0 } all)
+            {
+                return all.InnerExceptions.Select(SocketError).FirstOrDefault(static e => e is not null);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The cluster member this runtime is (null on a single node).</summary>
@@ -393,6 +424,9 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
         }
 
         Registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(_databases.Count);
+        string[] collecting = [.. _databases.Keys];
+        Array.Sort(collecting, StringComparer.Ordinal);
+        Volatile.Write(ref _collecting, collecting);
         if (failed && Interlocked.Exchange(ref _retryPending, 1) == 0)
         {
             _ = RetryAsync();
@@ -599,3 +633,6 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
         }
     }
 }
+
+/// <summary>The cluster's remoting port could not be bound (in use, or an address this host does not have).</summary>
+internal sealed class ClusterListenException(string message, Exception inner) : Exception(message, inner);

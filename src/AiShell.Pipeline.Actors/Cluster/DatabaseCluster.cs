@@ -180,6 +180,24 @@ public sealed class DatabaseCluster : IAsyncDisposable
         return endpoints;
     }
 
+    /// <summary>This member's address (<c>akka.tcp://NAME@HOST:PORT</c>).</summary>
+    public string Self => _cluster.SelfAddress.ToString();
+
+    /// <summary>Members as this one sees them: address, HTTP endpoint and status (unreachable wins over the membership status).</summary>
+    public IReadOnlyList<(string Address, string Http, string Status)> Members()
+    {
+        ClusterEvent.CurrentClusterState state = _cluster.State;
+        var members = new List<(string, string, string)>();
+        foreach (Member m in state.Members)
+        {
+            string http = m.Roles.FirstOrDefault(r => r.StartsWith(ClusterOptions.HttpRolePrefix, StringComparison.Ordinal))?[ClusterOptions.HttpRolePrefix.Length..] ?? "";
+            string status = state.Unreachable.Contains(m) ? "unreachable" : m.Status.ToString().ToLowerInvariant();
+            members.Add((m.Address.ToString(), http, status));
+        }
+
+        return members;
+    }
+
     /// <summary>
     /// Leaves the cluster in order: this member's shards are handed over (their databases stop
     /// here and start on the others at their next tick), then the member exits. Bounded by
