@@ -26,6 +26,20 @@ internal static class AkkaSettings
         };
     }
 
+    /// <summary>
+    /// The scheduler wheel's tick: a quarter of the shortest timer the pipeline sets (the collect
+    /// interval, the first backoff), between 10 ms (Akka's default) and 100 ms. The wheel wakes once
+    /// per tick: at 10 ms an idle exporter with a 15 s interval spent 2.9 % of a core waking up for
+    /// nothing, at 100 ms 0.8 % (a cluster member: 3.3 % and 1.5 %). Timers shorter than a tick
+    /// misfire, hence the quarter.
+    /// </summary>
+    public static TimeSpan SchedulerTick(TimeSpan collectInterval, TimeSpan minBackoff)
+    {
+        TimeSpan quarter = (collectInterval < minBackoff ? collectInterval : minBackoff) / 4;
+        return quarter < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10)
+            : quarter > TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : quarter;
+    }
+
     public const string AggregatorDispatcher = "akka.aggregator-dispatcher";
 
     public const string Hocon = """
@@ -35,10 +49,6 @@ internal static class AkkaSettings
           log-dead-letters = 0
           log-dead-letters-during-shutdown = off
           log-config-on-start = off
-          # The scheduler's wheel wakes once per tick. Its timers here are collect intervals (seconds)
-          # and, in cluster mode, heartbeats and gossip (1 s): 10 ms (the default) woke an idle
-          # exporter 100 times a second for nothing.
-          scheduler.tick-duration = 100ms
           actor {
             # Aggregators drain many batches per message; a higher throughput keeps them on their thread.
             default-dispatcher.throughput = 64

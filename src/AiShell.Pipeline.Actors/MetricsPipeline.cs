@@ -67,7 +67,10 @@ public sealed class MetricsPipeline : IAsyncDisposable
         Series pending = registry.Register(MetricCatalog.PipelinePendingSamples).WithLabels();
         pending.Set(0);
 
-        Config config = ConfigurationFactory.ParseString($"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}\n{AkkaSettings.LogLevelOverride()}")
+        TimeSpan tick = AkkaSettings.SchedulerTick(options.CollectInterval, options.MinBackoff);
+        Config config = ConfigurationFactory.ParseString(
+                $"akka.aggregator-dispatcher.aggregator-executor.thread-count = {channels.Count}\n" +
+                $"akka.scheduler.tick-duration = {(int)tick.TotalMilliseconds}ms\n{AkkaSettings.LogLevelOverride()}")
             .WithFallback(ConfigurationFactory.ParseString(AkkaSettings.Hocon));
         if (options.Cluster is { } cluster)
         {
