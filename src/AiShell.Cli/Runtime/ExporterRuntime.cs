@@ -314,11 +314,11 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     private void OnRemovedFromCluster()
     {
         Volatile.Write(ref _removed, true);
-        _ = StopCollectingAsync(); // its databases may run elsewhere already
+        _ = ReconcileAsync(); // stops everything: its databases may run elsewhere already
         RemovedFromCluster?.Invoke();
     }
 
-    private async Task StopCollectingAsync()
+    private async Task ReconcileAsync()
     {
         await _ownership.WaitAsync();
         try
@@ -439,15 +439,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     {
         await Task.Delay(_config.CollectInterval);
         Volatile.Write(ref _retryPending, 0);
-        await _ownership.WaitAsync();
-        try
-        {
-            await ReconcileLockedAsync();
-        }
-        finally
-        {
-            _ownership.Release();
-        }
+        await ReconcileAsync();
     }
 
     private async Task StopDatabaseAsync(string name)
