@@ -7,8 +7,8 @@
 # reflection-created types (src/AiShell.Cli/AkkaRoots.xml, AkkaClusterRoots.xml) brings the pinned
 # third-party ones: Akka's reflection over config-named types (24 from Akka itself, 80 from remoting,
 # cluster, sharding and distributed data), and DotNetty's lookup of its handlers' methods.
-# Newtonsoft.Json is gone (Akka's serializers are replaced by LocalOnlySerializer, and the JSON
-# serializer's bodies by throws), and so is System.Configuration.ConfigurationManager (Akka's
+# Newtonsoft.Json is not in the binary (Akka's serializers are replaced by LocalOnlySerializer, and
+# the JSON serializer's bodies by throws), and so is System.Configuration.ConfigurationManager (Akka's
 # app.config lookup is stubbed out by src/AiShell.Cli/AkkaSubstitutions.xml).
 set -euo pipefail
 cd "$(dirname "$0")"
