@@ -76,7 +76,7 @@ public static class ConfigKeys
         new("prometheus.cluster.host", ConfigValueKind.Text, "Bind address of the cluster's remoting port. Needs a restart.",
             Text(ValidateHost, (c, v) => c.ClusterHost = v), c => c.ClusterHost),
         new("prometheus.cluster.public_host", ConfigValueKind.Text,
-            "Address the other members reach this one at, exactly as their `seed_nodes` name it (Akka drops messages addressed to another name of the same member). Default: `host`, or the host name when `host` is `0.0.0.0`. Needs a restart.",
+            "Address the other members reach this one at, exactly as their `seed_nodes` name it (Akka drops messages addressed to another name of the same member). Default: `host`, or this host's fully qualified name (`hostname -f`; a StatefulSet pod's `NAME-N.SERVICE.NAMESPACE.svc.cluster.local`) when `host` is `0.0.0.0`. Needs a restart.",
             Text(v => v.Length == 0 ? null
                 : v is "0.0.0.0" or "::" or "*" ? "must be an address the other members can reach, not a wildcard"
                 : ValidateHost(v) is null ? null : "must be a host name or an IP", (c, v) => c.ClusterPublicHost = v), c => c.ClusterPublicHost),

@@ -103,4 +103,51 @@ public sealed class DeploymentFilesTests
         Assert.Equal("PodMonitor", At(Load(Path.Combine("k8s", "podmonitor.yaml")), "kind").ToString());
         Assert.Equal("Service", At(Load(Path.Combine("k8s", "service.yaml")), "kind").ToString());
     }
+
+    private static readonly string Clients = Path.Combine(NativeBinary.RepoRoot, "tests", "clients");
+
+    private static Task<RunResult> ValidateAsync(params string[] files) =>
+        ProcessRunner.RunAsync("node", [Path.Combine(Clients, "validate-k8s.mjs"), .. files]);
+
+    [Fact]
+    public async Task KubernetesManifests_PassTheApiSchemas_SingleNodeAndCluster()
+    {
+        Assert.True(Directory.Exists(Path.Combine(Clients, "node_modules", "kubernetes-models")), "kubernetes-models is not installed: run ./test.sh (npm ci in tests/clients)");
+        string[] files = Directory.GetFiles(Path.Combine(Docker, "k8s"), "*.yaml", SearchOption.AllDirectories);
+        RunResult result = await ValidateAsync(files);
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Equal(files.Length, result.Stdout.Split('\n').Count(l => l.StartsWith('✓')));
+        Assert.Contains("StatefulSet aishell", result.Stdout, StringComparison.Ordinal);
+
+        // The validator can fail: a replica count that is not a number is refused.
+        string broken = Path.Combine(Path.GetTempPath(), $"aishell-broken-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(broken, File.ReadAllText(Path.Combine(Docker, "k8s", "cluster", "statefulset.yaml")).Replace("replicas: 3", "replicas: three", StringComparison.Ordinal));
+        try
+        {
+            RunResult refused = await ValidateAsync(broken);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("replicas must be integer", refused.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(broken);
+        }
+    }
+
+    [Fact]
+    public void KubernetesCluster_SeedsNameEveryReplicaByItsStatefulSetName()
+    {
+        YamlMappingNode set = Load(Path.Combine("k8s", "cluster", "statefulset.yaml"));
+        int replicas = int.Parse(At(set, "spec", "replicas").ToString(), System.Globalization.CultureInfo.InvariantCulture);
+        string name = At(set, "metadata", "name").ToString();
+        string service = At(set, "spec", "serviceName").ToString();
+        string ns = At(set, "metadata", "namespace").ToString();
+        var config = new YamlStream();
+        config.Load(new StringReader(At(Load(Path.Combine("k8s", "cluster", "configmap.yaml")), "data", "prometheus.yaml").ToString()));
+        YamlNode cluster = At(config.Documents[0].RootNode, "prometheus", "cluster");
+        Assert.Equal("true", At(cluster, "enabled").ToString());
+        string[] seeds = [.. ((YamlSequenceNode)At(cluster, "seed_nodes")).Select(n => n.ToString())];
+        Assert.Equal(Enumerable.Range(0, replicas).Select(i => $"{name}-{i}.{service}.{ns}.svc.cluster.local:4053"), seeds);
+        Assert.Equal("None", At(Load(Path.Combine("k8s", "cluster", "service.yaml")), "spec", "clusterIP").ToString());
+    }
 }

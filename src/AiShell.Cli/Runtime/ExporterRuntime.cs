@@ -280,6 +280,24 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
         }
     }
 
+    /// <summary>
+    /// This host's canonical name (what <c>hostname -f</c> prints): a StatefulSet pod's
+    /// <c>NAME-N.SERVICE.NAMESPACE.svc.cluster.local</c>, the name the other members' seed lists use.
+    /// The bare host name when it does not resolve.
+    /// </summary>
+    private static string FullyQualifiedHostName()
+    {
+        string name = System.Net.Dns.GetHostName();
+        try
+        {
+            return System.Net.Dns.GetHostEntry(name).HostName is { Length: > 0 } canonical ? canonical : name;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return name;
+        }
+    }
+
     private static System.Net.Sockets.SocketException? SocketError(Exception? ex)
     {
         for (; ex is not null; ex = ex.InnerException)
@@ -339,7 +357,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
         }
 
         string publicHost = config.ClusterPublicHost is { Length: > 0 } p ? p
-            : config.ClusterHost is "0.0.0.0" or "::" ? System.Net.Dns.GetHostName() : config.ClusterHost;
+            : config.ClusterHost is "0.0.0.0" or "::" ? FullyQualifiedHostName() : config.ClusterHost;
         string http = AiShell.Pipeline.Server.Discovery.DiscoveryTargets.Advertise(config.DiscoveryAdvertise, config.Host, config.Port);
         return new ClusterOptions(config.ClusterName, config.ClusterHost, publicHost, config.ClusterPort, config.ClusterSeedNodes,
             config.ClusterDownAfter, http);
