@@ -7,7 +7,8 @@ namespace AiShell.Pipeline.Metrics;
 /// A named metric with a fixed label schema. Resolving a label set to its <see cref="Series"/> is a
 /// lock-free search of the family's <see cref="SeriesIndex{T}"/>; only the first use of a label set
 /// takes the family's lock, to create the series.
-/// Everything the serializer writes for the family is encoded to UTF-8 here, once.
+/// Each series' label text is encoded to UTF-8 here, once; the family's own text (name, HELP,
+/// TYPE, bucket bounds) is the exposition's (<c>Exposition.RegistryText</c>).
 /// </summary>
 public sealed class MetricFamily
 {
@@ -45,7 +46,6 @@ public sealed class MetricFamily
         Buckets = buckets;
         (LabelNames, _kept) = ApplyDrops(descriptor.LabelNames, registry.Options.DropLabels);
 
-        Text = new Exposition.FamilyText(name, descriptor.Type, descriptor.Help, buckets);
         _stride = SeriesChunk.FirstCountCell + descriptor.Type switch
         {
             MetricType.Histogram => buckets.Length + 1,
@@ -66,8 +66,10 @@ public sealed class MetricFamily
     /// <summary>Upper bounds of a histogram's finite buckets (increasing), a summary's quantiles; empty for other types.</summary>
     public double[] Buckets { get; }
 
-    /// <summary>The text the family's sample lines share.</summary>
-    internal Exposition.FamilyText Text { get; }
+    /// <summary>Position in the registry's families, in registration order.</summary>
+    internal int Index { get; init; }
+
+    internal MetricRegistry Registry => _registry;
 
     /// <summary>Number of series created so far.</summary>
     public int Count => Volatile.Read(ref _count);

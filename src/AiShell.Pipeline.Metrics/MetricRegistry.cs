@@ -80,26 +80,6 @@ public sealed class MetricRegistry
 
     internal int NextOrdinal() => Interlocked.Increment(ref _nextOrdinal);
 
-    private Exposition.IExternalExposition[] _externals = [];
-
-    /// <summary>Other libraries' metrics served in the same scrape.</summary>
-    public ReadOnlySpan<Exposition.IExternalExposition> Externals => ExternalSnapshot;
-
-    internal Exposition.IExternalExposition[] ExternalSnapshot => Volatile.Read(ref _externals);
-
-    public void AddExternal(Exposition.IExternalExposition external)
-    {
-        ArgumentNullException.ThrowIfNull(external);
-        lock (_gate)
-        {
-            Volatile.Write(ref _externals, [.. _externals, external]);
-        }
-    }
-
-    /// <summary>
-    /// Registers a family, or returns the one already registered under the same name when its
-    /// schema is identical. A different schema under the same name is an error: one HELP/TYPE per name.
-    /// </summary>
     /// <summary>
     /// Leaves a family out of every scrape, or shows it again, keeping its series and values; a
     /// family registered later under that name starts hidden. (A metric group switched off.)
@@ -129,6 +109,10 @@ public sealed class MetricRegistry
         }
     }
 
+    /// <summary>
+    /// Registers a family, or returns the one already registered under the same name when its
+    /// schema is identical. A different schema under the same name is an error: one HELP/TYPE per name.
+    /// </summary>
     public MetricFamily Register(MetricDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -168,6 +152,7 @@ public sealed class MetricRegistry
             var family = new MetricFamily(this, descriptor, name, _constantLabelText, buckets, Options.SeriesLimit, overflow)
             {
                 Hidden = _hidden.Contains(name),
+                Index = _families.Length,
             };
             MetricFamily[] grown = [.. _families, family];
             Volatile.Write(ref _families, grown);
@@ -183,7 +168,10 @@ public sealed class MetricRegistry
         if (_overflowFamily is null)
         {
             string name = Options.Prefix + "_" + MetricCatalog.SeriesOverflowTotal.Name;
-            _overflowFamily = new MetricFamily(this, MetricCatalog.SeriesOverflowTotal, name, _constantLabelText, [], int.MaxValue, null);
+            _overflowFamily = new MetricFamily(this, MetricCatalog.SeriesOverflowTotal, name, _constantLabelText, [], int.MaxValue, null)
+            {
+                Index = _families.Length,
+            };
             MetricFamily[] grown = [.. _families, _overflowFamily];
             Volatile.Write(ref _families, grown);
         }

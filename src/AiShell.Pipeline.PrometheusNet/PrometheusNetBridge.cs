@@ -8,7 +8,7 @@ namespace AiShell.Pipeline.PrometheusNet;
 
 /// <summary>
 /// Serves a prometheus-net <see cref="CollectorRegistry"/> in the pipeline's scrape:
-/// <code>registry.AddExternal(new PrometheusNetBridge(Metrics.DefaultRegistry));</code>
+/// <code>ExpositionWriter.AddExternal(registry, new PrometheusNetBridge(Metrics.DefaultRegistry));</code>
 /// Each scrape asks prometheus-net for its text in the negotiated format (so this part allocates
 /// what prometheus-net allocates), drops its <c># EOF</c>, and leaves out any family whose name the
 /// pipeline already serves, so every family has one HELP/TYPE.

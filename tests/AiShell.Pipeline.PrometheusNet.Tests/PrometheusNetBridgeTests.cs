@@ -23,7 +23,7 @@ public sealed class PrometheusNetBridgeTests
         factory.CreateCounter("myapp_orders_total", "Orders placed", "channel").WithLabels("web").Inc(7);
         factory.CreateGauge("myapp_queue_depth", "Jobs waiting").Set(12);
         factory.CreateCounter("aishell_query_total", "A colliding name", "database", "type", "status").WithLabels("x", "y", "z").Inc();
-        ours.AddExternal(new PrometheusNetBridge(theirs));
+        ExpositionWriter.AddExternal(ours, new PrometheusNetBridge(theirs));
         return (ours, theirs);
     }
 

@@ -14,12 +14,24 @@ public static class ExpositionWriter
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(registry);
+        RegistryText texts = RegistryText.Of(registry);
         foreach (MetricFamily family in registry.Families)
         {
-            WriteFamily(buffer, family, format);
+            new FamilyCursor(family, texts[family], format).Write(buffer, int.MaxValue);
         }
 
-        WriteTail(buffer, registry.Externals, registry, format);
+        WriteTail(buffer, texts.Externals, registry, format);
+    }
+
+    /// <summary>
+    /// Serves another library's metrics after the registry's own families, before OpenMetrics'
+    /// <c># EOF</c> (see the prometheus-net bridge).
+    /// </summary>
+    public static void AddExternal(MetricRegistry registry, IExternalExposition external)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(external);
+        RegistryText.Of(registry).AddExternal(external);
     }
 
     /// <summary>
@@ -40,9 +52,10 @@ public static class ExpositionWriter
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flushAt);
         long sent = 0;
+        RegistryText texts = RegistryText.Of(registry);
         foreach (MetricFamily family in registry.FamilySnapshot)
         {
-            var cursor = new FamilyCursor(family, format);
+            var cursor = new FamilyCursor(family, texts[family], format);
             bool done;
             do
             {
@@ -57,7 +70,7 @@ public static class ExpositionWriter
             while (!done);
         }
 
-        WriteTail(buffer, registry.ExternalSnapshot, registry, format);
+        WriteTail(buffer, texts.Externals, registry, format);
         return sent;
     }
 
@@ -65,20 +78,20 @@ public static class ExpositionWriter
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(family);
-        new FamilyCursor(family, format).Write(buffer, int.MaxValue);
+        new FamilyCursor(family, RegistryText.Of(family.Registry)[family], format).Write(buffer, int.MaxValue);
     }
 
     /// <summary>
     /// The lines of the series in <paramref name="slot"/> of <paramref name="chunk"/>, which is
     /// written. <paramref name="now"/> is the family's clock, read by the first summary that needs it.
     /// </summary>
-    internal static void WriteSeries(ScrapeBuffer buffer, MetricFamily family, SeriesChunk chunk, int slot,
+    internal static void WriteSeries(ScrapeBuffer buffer, MetricFamily family, FamilyText text, SeriesChunk chunk, int slot,
         bool openMetrics, ref long now)
     {
         switch (family.Type)
         {
             case MetricType.Histogram:
-                SampleLines.WriteHistogram(buffer, family.Text, chunk, slot, openMetrics);
+                SampleLines.WriteHistogram(buffer, text, chunk, slot, openMetrics);
                 break;
             case MetricType.Summary:
                 if (now == Series.NoTimestamp)
@@ -86,15 +99,15 @@ public static class ExpositionWriter
                     now = family.Time.GetTimestamp();
                 }
 
-                SampleLines.WriteSummary(buffer, family.Text, family.Buckets, chunk, slot, now);
+                SampleLines.WriteSummary(buffer, text, family.Buckets, chunk, slot, now);
                 break;
             default:
-                SampleLines.WriteScalar(buffer, family.Text, chunk, slot);
+                SampleLines.WriteScalar(buffer, text, chunk, slot);
                 break;
         }
     }
 
-    internal static void WriteTail(ScrapeBuffer buffer, ReadOnlySpan<IExternalExposition> externals, MetricRegistry registry,
+    internal static void WriteTail(ScrapeBuffer buffer, IExternalExposition[] externals, MetricRegistry registry,
         ExpositionFormat format)
     {
         foreach (IExternalExposition external in externals)
@@ -115,6 +128,7 @@ public static class ExpositionWriter
     private struct FamilyCursor
     {
         private readonly MetricFamily _family;
+        private readonly FamilyText _text;
         private readonly SeriesChunk[] _chunks;
         private readonly int _count;
         private readonly bool _openMetrics;
@@ -123,9 +137,10 @@ public static class ExpositionWriter
         private bool _headerWritten;
         private long _now = Series.NoTimestamp; // summaries: one clock read per family
 
-        public FamilyCursor(MetricFamily family, ExpositionFormat format)
+        public FamilyCursor(MetricFamily family, FamilyText text, ExpositionFormat format)
         {
             _family = family;
+            _text = text;
             (_chunks, _count) = family.Hidden ? ([], 0) : family.SeriesView();
             _openMetrics = format == ExpositionFormat.OpenMetrics;
         }
@@ -147,11 +162,11 @@ public static class ExpositionWriter
 
                     if (!_headerWritten)
                     {
-                        buffer.Write(_family.Text.Header(_openMetrics));
+                        buffer.Write(_text.Header(_openMetrics));
                         _headerWritten = true;
                     }
 
-                    WriteSeries(buffer, _family, chunk, slot, _openMetrics, ref _now);
+                    WriteSeries(buffer, _family, _text, chunk, slot, _openMetrics, ref _now);
 
                     if (buffer.Length >= flushAt)
                     {

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using AiShell.Pipeline.Metrics.Internal;
 
 namespace AiShell.Pipeline.Metrics.Exposition;
 
@@ -17,7 +18,7 @@ namespace AiShell.Pipeline.Metrics.Exposition;
 internal static class LineWriter
 {
     /// <summary>Readable bytes every copied source has after its end, and writable bytes a destination keeps after what a line needs.</summary>
-    public const int Slack = 32;
+    public const int Slack = LabelText.Slack;
 
     /// <summary>Longest whole number <see cref="WriteInteger"/> writes: "-9223372036854775808".</summary>
     public const int MaxIntegerLength = 20;

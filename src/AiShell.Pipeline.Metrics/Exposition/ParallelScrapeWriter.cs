@@ -173,7 +173,7 @@ public sealed class ParallelScrapeWriter : IDisposable
             }
 
             _failure?.Throw();
-            ExpositionWriter.WriteTail(buffer, registry.ExternalSnapshot, registry, format);
+            ExpositionWriter.WriteTail(buffer, RegistryText.Of(registry).Externals, registry, format);
             return sent;
         }
         finally
@@ -187,9 +187,10 @@ public sealed class ParallelScrapeWriter : IDisposable
     private void Open(MetricRegistry registry, ExpositionFormat format)
     {
         _count = 0;
+        RegistryText texts = RegistryText.Of(registry);
         foreach (MetricFamily family in registry.FamilySnapshot)
         {
-            Cut(family);
+            Cut(family, texts[family]);
         }
 
         Array.Clear(_slots);
@@ -369,10 +370,10 @@ public sealed class ParallelScrapeWriter : IDisposable
         {
             ref readonly Piece piece = ref _pieces[index];
             buffer.Reset();
-            (MetricFamily family, SeriesChunk chunk) = (piece.Family, piece.Chunk);
+            (MetricFamily family, FamilyText text, SeriesChunk chunk) = (piece.Family, piece.Text, piece.Chunk);
             if (piece.Header)
             {
-                buffer.Write(family.Text.Header(_openMetrics));
+                buffer.Write(text.Header(_openMetrics));
             }
 
             long now = Series.NoTimestamp;
@@ -380,7 +381,7 @@ public sealed class ParallelScrapeWriter : IDisposable
             {
                 if (chunk.IsWritten(s))
                 {
-                    ExpositionWriter.WriteSeries(buffer, family, chunk, s, _openMetrics, ref now);
+                    ExpositionWriter.WriteSeries(buffer, family, text, chunk, s, _openMetrics, ref now);
                 }
             }
         }
@@ -403,7 +404,7 @@ public sealed class ParallelScrapeWriter : IDisposable
     /// about <see cref="PieceBytes"/> (estimated from that series' label text), never
     /// across a chunk. The first carries the family's header. A family with no written series has none.
     /// </summary>
-    private void Cut(MetricFamily family)
+    private void Cut(MetricFamily family, FamilyText text)
     {
         if (family.Hidden)
         {
@@ -434,7 +435,7 @@ public sealed class ParallelScrapeWriter : IDisposable
                     continue;
                 }
 
-                perPiece = SeriesPerPiece(family, chunk.Labels[from].Length);
+                perPiece = SeriesPerPiece(family, text, chunk.Labels[from].Length);
             }
 
             for (; from < end; from += perPiece)
@@ -444,7 +445,7 @@ public sealed class ParallelScrapeWriter : IDisposable
                     Array.Resize(ref _pieces, _pieces.Length * 2);
                 }
 
-                _pieces[_count++] = new Piece(family, chunk, from, Math.Min(end, from + perPiece), header);
+                _pieces[_count++] = new Piece(family, text, chunk, from, Math.Min(end, from + perPiece), header);
                 header = false;
             }
 
@@ -455,15 +456,15 @@ public sealed class ParallelScrapeWriter : IDisposable
         }
     }
 
-    private int SeriesPerPiece(MetricFamily family, int labelLength)
+    private int SeriesPerPiece(MetricFamily family, FamilyText text, int labelLength)
     {
-        int lines = family.Type is MetricType.Histogram or MetricType.Summary ? family.Text.TailCount + 2 : 1;
-        int lineBytes = family.Text.SampleName.Length + labelLength + 24; // a tail and a value, roughly
+        int lines = family.Type is MetricType.Histogram or MetricType.Summary ? text.TailCount + 2 : 1;
+        int lineBytes = text.SampleName.Length + labelLength + 24; // a tail and a value, roughly
         return Math.Max(1, PieceBytes / (lines * lineBytes));
     }
 
     /// <summary>Series <see cref="From"/> to <see cref="To"/> (slots, end excluded) of one chunk.</summary>
-    private readonly record struct Piece(MetricFamily Family, SeriesChunk Chunk, int From, int To, bool Header);
+    private readonly record struct Piece(MetricFamily Family, FamilyText Text, SeriesChunk Chunk, int From, int To, bool Header);
 
     /// <summary>A piece claimed and not yet sent: where it is written, and 1 + its index once done.</summary>
     private struct Slot

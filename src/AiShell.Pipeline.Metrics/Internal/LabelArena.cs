@@ -1,5 +1,4 @@
 using System.Text;
-using AiShell.Pipeline.Metrics.Exposition;
 
 namespace AiShell.Pipeline.Metrics.Internal;
 
@@ -8,14 +7,14 @@ namespace AiShell.Pipeline.Metrics.Internal;
 /// family's series in creation order, so their texts are read in address order: with one array per
 /// text they lay scattered among whatever else was allocated meanwhile, and a scrape of 40,000
 /// series spent half its time waiting on cache misses. Every text has at least
-/// <see cref="LineWriter.Slack"/> readable bytes after it (the next text, or the chunk's padding),
+/// <see cref="LabelText.Slack"/> readable bytes after it (the next text, or the chunk's padding),
 /// so the serializer may copy it in whole vectors. Written under the family's lock; the bytes of a
 /// text never change once handed out.
 /// </summary>
 internal sealed class LabelArena
 {
     private const int ChunkSize = 64 * 1024;
-    private byte[] _chunk = new byte[256 + LineWriter.Slack]; // small first: most families hold a handful of series
+    private byte[] _chunk = new byte[256 + LabelText.Slack]; // small first: most families hold a handful of series
     private int _used;
 
     public LabelText Append(string text)
@@ -23,15 +22,15 @@ internal sealed class LabelArena
         int length = Encoding.UTF8.GetByteCount(text);
         if (length > ChunkSize / 4)
         {
-            var own = new byte[length + LineWriter.Slack]; // a huge label set gets its own array
+            var own = new byte[length + LabelText.Slack]; // a huge label set gets its own array
             Encoding.UTF8.GetBytes(text, own);
             return new LabelText(own, 0, length);
         }
 
-        if (_chunk.Length - LineWriter.Slack - _used < length)
+        if (_chunk.Length - LabelText.Slack - _used < length)
         {
-            int size = Math.Max(length, Math.Min(ChunkSize, (_chunk.Length - LineWriter.Slack) * 4));
-            _chunk = new byte[size + LineWriter.Slack];
+            int size = Math.Max(length, Math.Min(ChunkSize, (_chunk.Length - LabelText.Slack) * 4));
+            _chunk = new byte[size + LabelText.Slack];
             _used = 0;
         }
 
@@ -42,9 +41,12 @@ internal sealed class LabelArena
     }
 }
 
-/// <summary>A series' label text in an arena chunk, followed by at least <see cref="LineWriter.Slack"/> readable bytes.</summary>
+/// <summary>A series' label text in an arena chunk, followed by at least <see cref="LabelText.Slack"/> readable bytes.</summary>
 internal readonly struct LabelText(byte[] array, int offset, int length)
 {
+    /// <summary>Readable bytes after every label text (and every piece of a family's text): the line writer copies whole vectors.</summary>
+    public const int Slack = 32;
+
     public byte[] Array { get; } = array;
 
     public int Offset { get; } = offset;
