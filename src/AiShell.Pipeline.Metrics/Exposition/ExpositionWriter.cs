@@ -4,9 +4,9 @@ namespace AiShell.Pipeline.Metrics.Exposition;
 
 /// <summary>
 /// Serializes a registry into a <see cref="ScrapeBuffer"/>. Every name, label set and <c>le</c> value
-/// was encoded at registration (<see cref="FamilyText"/>, the series' label texts), so a line is
-/// three copies, a number and a newline (<see cref="SampleLines"/>); nothing here allocates once
-/// the buffer is large enough.
+/// was encoded once (a family's <see cref="FamilyText"/> at its first scrape, a series' label text
+/// when it was created), so a line is three copies, a number and a newline (<see cref="SampleLines"/>);
+/// nothing here allocates once the buffer is large enough and every family has been met.
 /// </summary>
 public static class ExpositionWriter
 {

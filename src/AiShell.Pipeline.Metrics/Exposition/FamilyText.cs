@@ -4,7 +4,7 @@ using AiShell.Pipeline.Metrics.Internal;
 namespace AiShell.Pipeline.Metrics.Exposition;
 
 /// <summary>
-/// Everything a family's sample lines share, encoded to UTF-8 once at registration. A line is
+/// Everything a family's sample lines share, encoded to UTF-8 once (<see cref="RegistryText"/>). A line is
 /// <c>name</c> + the series' label text (<c>{a="1",b="2"</c>, or nothing) + a tail that closes the
 /// braces (<c>} </c>, or <c>,le="0.5"} </c> for a bucket) + the value. Each series keeps only its
 /// label text: three full prefixes per histogram series (bucket, sum, count) were three times the
