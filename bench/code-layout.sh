@@ -105,6 +105,14 @@ CREATE DATABASE aishell_second;
 SQL
 port=$(free_port)
 udp_port=$(free_port)
+# The two databases scenarios 2 and 4 collect.
+databases_yaml="  databases:
+    - name: app
+      connection_string: \"Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_test\"
+      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
+    - name: second
+      connection_string: \"Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_second\"
+      password_file: $AISHELL_TEST_PG_PASSWORD_FILE"
 cat >"$work/pg.yaml" <<YAML
 prometheus:
   host: 127.0.0.1
@@ -123,13 +131,7 @@ prometheus:
       type: counter
       help: "Business transactions"
       labels: [type, status]
-  databases:
-    - name: app
-      connection_string: "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_test"
-      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
-    - name: second
-      connection_string: "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_second"
-      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
+$databases_yaml
 YAML
 start_profiled pg "$work/pg.yaml" "$port"
 base="http://127.0.0.1:$port"
@@ -203,13 +205,7 @@ prometheus:
     port: ${!remote_var}
     seed_nodes: [127.0.0.1:$remote_a, 127.0.0.1:$remote_b]
     down_after: 20s
-  databases:
-    - name: app
-      connection_string: "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_test"
-      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
-    - name: second
-      connection_string: "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=aishell_second"
-      password_file: $AISHELL_TEST_PG_PASSWORD_FILE
+$databases_yaml
 YAML
 done
 start_profiled cluster "$work/cluster-a.yaml" "$http_a"

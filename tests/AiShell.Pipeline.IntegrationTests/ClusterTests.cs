@@ -74,14 +74,13 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             }
 
             // Every database on exactly one member.
-            TimeSpan settled = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(40));
+            TimeSpan settled = await WaitAsync(http, members, EachOnce, TimeSpan.FromSeconds(40));
             output.WriteLine($"all {Databases} collected, each once, {settled.TotalSeconds:0.0} s after the last member started");
 
             // Members that joined later are Up and got a share by rebalancing: a kill before then
             // would find them still joining, with no majority to down the dead member.
             TimeSpan spread = await WaitAsync(http, members,
-                owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1)
-                    && Enumerable.Range(0, members.Length).All(i => owners.Values.Any(o => o[0] == i)), TimeSpan.FromSeconds(40));
+                owners => EachOnce(owners) && EveryMemberOwns(owners, members.Length), TimeSpan.FromSeconds(40));
             output.WriteLine($"every member owned a share {(settled + spread).TotalSeconds:0.0} s after the last member started");
 
             // Once all have joined, any member lists every live member for Prometheus' http_sd.
@@ -141,7 +140,7 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             await members[0].Process!.Process.WaitForExitAsync();
             await members[0].Process!.DisposeAsync();
             members[0].Process = null;
-            TimeSpan failover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(60));
+            TimeSpan failover = await WaitAsync(http, members, EachOnce, TimeSpan.FromSeconds(60));
             output.WriteLine($"kill -9 of the oldest member: all {Databases} back, each once, after {failover.TotalSeconds:0.0} s (down_after 2s)");
             var seen = Stopwatch.StartNew();
             await prometheus.WaitUntilAsync(async () => (await prometheus.QueryAsync("count(aishell_up == 1)")).SingleOrDefault() == Databases,
@@ -191,19 +190,18 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             // A restarted member joins again and gets a share.
             members[0].Process = await ExporterProcess.StartOnPortAsync(members[0].Http, Config(members[0]));
             TimeSpan share = await WaitAsync(http, members,
-                owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1) && owners.Values.Any(o => o[0] == 0), TimeSpan.FromSeconds(40));
+                owners => EachOnce(owners) && owners.Values.Any(o => o[0] == 0), TimeSpan.FromSeconds(40));
             output.WriteLine($"a restarted member got a share {share.TotalSeconds:0.0} s after it was ready");
 
             // SIGSTOP a member past down_after: the others take its databases over; after SIGCONT it
             // never exposes one of them again (its /metrics answers 503 from the moment it runs), and
             // it exits (3) to join again as a new member.
             members[1].Process = await ExporterProcess.StartOnPortAsync(members[1].Http, Config(members[1]));
-            await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1)
-                && Enumerable.Range(0, members.Length).All(i => owners.Values.Any(o => o[0] == i)), TimeSpan.FromSeconds(60));
+            await WaitAsync(http, members, owners => EachOnce(owners) && EveryMemberOwns(owners, members.Length), TimeSpan.FromSeconds(60));
             Member frozen = members[2];
             ProcessRunner.Signal(frozen.Process!.Process, ProcessRunner.SIGSTOP);
             frozen.Frozen = true;
-            TimeSpan takeover = await WaitAsync(http, members, owners => owners.Count == Databases && owners.Values.All(o => o.Count == 1), TimeSpan.FromSeconds(60));
+            TimeSpan takeover = await WaitAsync(http, members, EachOnce, TimeSpan.FromSeconds(60));
             output.WriteLine($"SIGSTOP of a member: all {Databases} on the others after {takeover.TotalSeconds:0.0} s");
             ProcessRunner.Signal(frozen.Process!.Process, ProcessRunner.SIGCONT);
             frozen.Frozen = false;
@@ -284,6 +282,13 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
 
         return (owners, silent);
     }
+
+    /// <summary>Every database collected, each by exactly one member.</summary>
+    private static bool EachOnce(Dictionary<string, List<int>> owners) => owners.Count == Databases && owners.Values.All(o => o.Count == 1);
+
+    /// <summary>Each of the first <paramref name="members"/> members collects at least one database.</summary>
+    private static bool EveryMemberOwns(Dictionary<string, List<int>> owners, int members) =>
+        Enumerable.Range(0, members).All(i => owners.Values.Any(o => o[0] == i));
 
     private static void AssertNoDatabaseTwice(Dictionary<string, List<int>> owners) =>
         Assert.All(owners, o => Assert.True(o.Value.Count == 1, $"database {o.Key} collected by members {string.Join(", ", o.Value)} at once"));

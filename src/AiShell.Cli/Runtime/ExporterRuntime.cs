@@ -32,6 +32,8 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
     private readonly HashSet<string> _owns = new(StringComparer.Ordinal); // what sharding gave this member, under _ownership
     private int _retryPending;
     private string[] _collecting = []; // the databases this member collects now, for /api/v1/status
+    private Series? _databasesOwned;   // aishell_cluster_databases_owned
+    private Series? _rebalances;       // aishell_cluster_rebalances_total
     private bool _removed;
 
     private ExporterRuntime(ExporterConfig config, MetricRegistry registry, MetricsPipeline pipeline, ExporterServer server, EventIngestor events,
@@ -244,8 +246,10 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
             var runtime = new ExporterRuntime(config, registry, pipeline, server, events, recorder, udp, owned, databases, querySources, groups);
             if (config.ClusterEnabled)
             {
-                registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(0);
-                registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(0);
+                runtime._databasesOwned = registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels();
+                runtime._rebalances = registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels();
+                runtime._databasesOwned.Set(0);
+                runtime._rebalances.Add(0);
                 runtime._cluster = DatabaseCluster.Start(pipeline, runtime, config.CollectInterval, config.ClusterDownAfter,
                     () => [.. runtime._config.Databases.Select(static d => d.Name)], runtime.OnRemovedFromCluster);
                 server.MetricsWithheld = runtime._cluster.Withheld;
@@ -282,7 +286,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
 
     /// <summary>
     /// This host's canonical name (what <c>hostname -f</c> prints): a StatefulSet pod's
-    /// <c>NAME-N.SERVICE.NAMESPACE.svc.cluster.local</c>, the name the other members' seed lists use.
+    /// <c>NAME-N.SERVICE.NAMESPACE.svc.cluster.local</c>, the name the other members' `seed_nodes` use.
     /// The bare host name when it does not resolve.
     /// </summary>
     private static string FullyQualifiedHostName()
@@ -379,7 +383,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
             bool changed = owns ? _owns.Add(database) : _owns.Remove(database);
             if (changed)
             {
-                Registry.Register(MetricCatalog.ClusterRebalancesTotal).WithLabels().Add(1);
+                _rebalances!.Add(1);
             }
 
             await ReconcileLockedAsync();
@@ -441,7 +445,7 @@ internal sealed class ExporterRuntime : IAsyncDisposable, IDatabaseOwner
             }
         }
 
-        Registry.Register(MetricCatalog.ClusterDatabasesOwned).WithLabels().Set(_databases.Count);
+        _databasesOwned!.Set(_databases.Count);
         string[] collecting = [.. _databases.Keys];
         Array.Sort(collecting, StringComparer.Ordinal);
         Volatile.Write(ref _collecting, collecting);

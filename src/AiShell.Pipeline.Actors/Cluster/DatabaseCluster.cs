@@ -195,21 +195,13 @@ public sealed class DatabaseCluster : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<string> HttpEndpoints()
     {
-        ClusterEvent.CurrentClusterState state = _cluster.State;
+        // A loop, not LINQ over the tuples: each value-type instantiation is native code (60 KB here).
         var endpoints = new List<string>();
-        foreach (Member m in state.Members)
+        foreach ((_, string http, string status) in Members())
         {
-            if (m.Status is MemberStatus.Down or MemberStatus.Removed || state.Unreachable.Contains(m))
+            if (http.Length > 0 && status is not ("down" or "removed" or "unreachable"))
             {
-                continue;
-            }
-
-            foreach (string role in m.Roles)
-            {
-                if (role.StartsWith(ClusterOptions.HttpRolePrefix, StringComparison.Ordinal))
-                {
-                    endpoints.Add(role[ClusterOptions.HttpRolePrefix.Length..]);
-                }
+                endpoints.Add(http);
             }
         }
 

@@ -16,8 +16,8 @@ public interface IDatabaseOwner
 /// <summary>
 /// One database as a sharded entity: it lives on exactly one member, and while it lives that
 /// member collects the database. It stops when its shard moves (hand-off on leave, rebalance), when
-/// its member is downed, or when no member has asked for the database for two collect intervals
-/// (the database left every member's config): each way, the member lets the database go.
+/// its member is downed, or when no member has asked for the database for <c>idleAfter</c> (the
+/// database left every member's config): each way, the member lets the database go.
 /// </summary>
 internal sealed class DatabaseEntity(string database, IDatabaseOwner owner, TimeSpan idleAfter) : UntypedActor
 {
